@@ -1,0 +1,168 @@
+"""The trace: one append-only list of events that every view reads.
+
+A :class:`Trace` is written by the simulation (or by the socket bridge) and read by
+everything else: the transcript printer, the JSON Lines exporter, the delivery
+summary, the figures and the widgets. Views never write to it.
+
+``Trace(keep=...)`` chooses how much is kept. ``"all"`` (the default) keeps every
+event. ``"summary"`` keeps only what the delivery summary needs (injections,
+deliveries, bounces, messages still queued, relays) and drops dialog lines, DNS and
+queue chatter, so a run of a hundred thousand messages stays small in memory.
+Listeners (:meth:`Trace.subscribe`) see every event either way, which is how the
+socket bridge streams a ``--trace`` file without holding it all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Literal, TypeVar, overload
+
+from ._events import (
+    Bounced,
+    Delivered,
+    DialogLine,
+    GaveUp,
+    Injected,
+    Relayed,
+    TraceEvent,
+    event_from_dict,
+)
+
+__all__ = ["Trace", "to_jsonl", "transcript"]
+
+E = TypeVar("E", bound=TraceEvent)
+
+_SUMMARY_KINDS = (Injected, Delivered, Bounced, GaveUp, Relayed)
+
+
+class Trace:
+    """An append-only, ordered list of :class:`TraceEvent` records.
+
+    Args:
+        keep: ``"all"`` to keep every event, ``"summary"`` to keep only
+            injections, relays, deliveries, bounces and still-queued messages.
+
+    A trace is a sequence: ``len(trace)``, ``trace[i]`` and iteration work, and
+    ``trace.of(DialogLine)`` picks the events of one type.
+    """
+
+    def __init__(self, keep: Literal["all", "summary"] = "all") -> None:
+        if keep not in ("all", "summary"):
+            raise ValueError(f"keep must be 'all' or 'summary', not {keep!r}")
+        self.keep = keep
+        self._events: list[TraceEvent] = []
+        self._listeners: list[Callable[[TraceEvent], None]] = []
+        self.counts: dict[str, int] = {}
+        """How many events of each kind were recorded (kept or not)."""
+
+    # -- writing -----------------------------------------------------------
+    def append(self, event: TraceEvent) -> None:
+        """Record ``event``. Events must arrive in time order."""
+        if self._events and event.t < self._events[-1].t:
+            raise ValueError(
+                f"trace events must be appended in time order: {event.t} < {self._events[-1].t}"
+            )
+        self.counts[event.kind] = self.counts.get(event.kind, 0) + 1
+        if self.keep == "all" or isinstance(event, _SUMMARY_KINDS):
+            self._events.append(event)
+        for listener in self._listeners:
+            listener(event)
+
+    def subscribe(self, listener: Callable[[TraceEvent], None]) -> None:
+        """Call ``listener(event)`` for every event appended from now on."""
+        self._listeners.append(listener)
+
+    # -- reading -----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @overload
+    def __getitem__(self, i: int) -> TraceEvent: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[TraceEvent]: ...
+    def __getitem__(self, i: int | slice) -> TraceEvent | list[TraceEvent]:
+        return self._events[i]
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self._events)
+
+    def __repr__(self) -> str:
+        return f"<Trace {len(self._events)} events, keep={self.keep!r}>"
+
+    def of(self, *types: type[E]) -> list[E]:
+        """The events that are instances of any of ``types``, in order."""
+        return [e for e in self._events if isinstance(e, types)]  # type: ignore[misc]
+
+    def for_message(self, msg: str) -> list[TraceEvent]:
+        """Every event that names message ``msg`` (and the sessions that carried it)."""
+        sessions: set[str] = set()
+        out: list[TraceEvent] = []
+        for e in self._events:
+            if getattr(e, "msg", None) == msg:
+                out.append(e)
+                s = getattr(e, "session", None)
+                if s:
+                    sessions.add(s)
+            elif msg in getattr(e, "messages", ()):
+                out.append(e)
+                sessions.add(e.session)  # type: ignore[attr-defined]
+            elif getattr(e, "session", None) in sessions:
+                out.append(e)
+        return out
+
+    # -- import / export ---------------------------------------------------
+    def to_jsonl(self) -> str:
+        """The whole trace as JSON Lines (one event per line)."""
+        return to_jsonl(self._events)
+
+    def write_jsonl(self, fp: IO[str]) -> None:
+        """Write the trace as JSON Lines to an open text file."""
+        for e in self._events:
+            fp.write(json.dumps(e.to_dict(), ensure_ascii=False) + "\n")
+
+    @classmethod
+    def from_jsonl(cls, text: str | Iterable[str]) -> Trace:
+        """Read a trace back from JSON Lines (a string or an iterable of lines)."""
+        lines = text.splitlines() if isinstance(text, str) else text
+        trace = cls()
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                trace.append(event_from_dict(json.loads(line)))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"line {n}: {exc}") from None
+        return trace
+
+    def transcript(self, session: str | None = None) -> str:
+        """The dialog lines as an ``S:``/``C:`` transcript (see :func:`transcript`)."""
+        return transcript(self._events, session=session)
+
+
+def to_jsonl(events: Iterable[TraceEvent]) -> str:
+    """Events as JSON Lines text, one compact JSON object per line."""
+    return "".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in events)
+
+
+def transcript(events: Iterable[TraceEvent], session: str | None = None) -> str:
+    """Render dialog lines the way RFC 5321's examples do: ``S: 220 ...`` / ``C: EHLO ...``.
+
+    Args:
+        events: trace events; only :class:`DialogLine` ones are used.
+        session: only this session's lines; by default every session, each introduced
+            by a ``--- client -> server (session id) ---`` heading.
+    """
+    out: list[str] = []
+    current: str | None = None
+    for e in events:
+        if not isinstance(e, DialogLine):
+            continue
+        if session is not None:
+            if e.session != session:
+                continue
+        elif e.session != current:
+            current = e.session
+            out.append(f"--- {e.peer} -> {e.node} ({e.session}) ---")
+        out.append(f"{e.dir}: {e.line}")
+    return "\n".join(out) + ("\n" if out else "")
