@@ -7,8 +7,53 @@ from a :class:`Trace`. See :mod:`smtpsim.trace._events` for the record types.
 from __future__ import annotations
 
 from ._cursor import Cursor
-from ._events import *  # noqa: F403  (the module's __all__ is the public list)
-from ._events import __all__ as _event_names
+from ._events import (
+    EVENT_KINDS,
+    Bounced,
+    Converted,
+    Deferred,
+    Delivered,
+    DialogLine,
+    DnsAnswer,
+    DnsQuery,
+    Duplicated,
+    GaveUp,
+    Injected,
+    MessageAccepted,
+    NodeState,
+    Queued,
+    Relayed,
+    RetryScheduled,
+    SessionClosed,
+    SessionOpened,
+    TraceEvent,
+    event_from_dict,
+)
 from ._trace import Trace, to_jsonl, transcript
 
-__all__ = sorted(["Cursor", "Trace", "to_jsonl", "transcript", *_event_names])
+__all__ = [
+    "EVENT_KINDS",
+    "Bounced",
+    "Converted",
+    "Cursor",
+    "Deferred",
+    "Delivered",
+    "DialogLine",
+    "DnsAnswer",
+    "DnsQuery",
+    "Duplicated",
+    "GaveUp",
+    "Injected",
+    "MessageAccepted",
+    "NodeState",
+    "Queued",
+    "Relayed",
+    "RetryScheduled",
+    "SessionClosed",
+    "SessionOpened",
+    "Trace",
+    "TraceEvent",
+    "event_from_dict",
+    "to_jsonl",
+    "transcript",
+]

@@ -1,0 +1,107 @@
+"""Run a whole SMTP session in memory: a client engine talking to a server engine.
+
+:func:`converse` joins a :class:`MailSender` and a :class:`ServerConnection` with an
+imaginary wire and lets them talk until the client is done. It returns every line
+that crossed the wire, in order, each tagged with the direction (``C`` or ``S``), the
+server's protocol state after it, and the *flight* it travelled in: all the bytes one
+side wrote before waiting for the other. Counting flights is counting network round
+trips, which is how the simulation turns a dialog into time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._replies import Reply
+from ._sender import MailSender
+from ._server import (
+    NEED_DATA,
+    ConnectionClosed,
+    MessageReceived,
+    MessageRejected,
+    ServerConnection,
+    ServerEvent,
+)
+from ._state import State
+
+__all__ = ["Policy", "WireLine", "converse"]
+
+#: Decides the server's reply to an event; None means "the engine's default reply".
+Policy = Callable[[ServerEvent], "Reply | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class WireLine:
+    """One line on the wire (without CRLF), its direction, flight and resulting state."""
+
+    flight: int
+    dir: str
+    line: str
+    state: State
+
+
+def _lines(data: bytes) -> list[str]:
+    parts = data.split(b"\r\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    return [p.decode("utf-8", "replace") for p in parts]
+
+
+def converse(sender: MailSender, server: ServerConnection, policy: Policy | None = None, *,
+             greeting: Reply | None = None, max_flights: int = 10_000) -> list[WireLine]:
+    """Let ``sender`` and ``server`` talk until the session ends.
+
+    Args:
+        sender: the client side (it already holds the messages to send).
+        server: a fresh server engine.
+        policy: called with each server event (MAIL FROM, RCPT TO, the received
+            message ...); returns the reply to send, or None for the default.
+        greeting: the server's first reply (default ``220 host ESMTP ...``).
+        max_flights: a safety stop for a session that never ends.
+
+    Returns:
+        Every line that crossed the wire, in order.
+    """
+    out: list[WireLine] = []
+    flight = 0
+    to_client = server.greet(greeting)
+    for line in _lines(to_client):
+        out.append(WireLine(flight, "S", line, server.state))
+    while flight < max_flights:
+        sender.receive_data(to_client)
+        to_server = sender.data_to_send()
+        if sender.done and not to_server:
+            if server.state is not State.CLOSED:
+                server.receive_data(b"")
+                server.next_event()
+            break
+        flight += 1
+        pending = _lines(to_server)
+        server.receive_data(to_server)
+        to_client = b""
+        replies: list[str] = []
+        while (event := server.next_event()) is not NEED_DATA:
+            if isinstance(event, ConnectionClosed):
+                break
+            # Which client lines did this event consume?
+            if isinstance(event, (MessageReceived, MessageRejected)):
+                end = pending.index(".") + 1 if "." in pending else len(pending)
+                consumed, pending = pending[:end], pending[end:]
+            else:
+                consumed, pending = pending[:1], pending[1:]
+            reply = (policy(event) if policy else None) or server.default_reply()
+            data = server.send(reply)
+            to_client += data
+            for line in consumed:
+                out.append(WireLine(flight, "C", line, server.state))
+            replies.extend(_lines(data))
+            for line in _lines(data):
+                out.append(WireLine(flight, "S", line, server.state))
+            if server.state is State.CLOSED:
+                break
+        for line in pending:  # content still arriving (not the case for MailSender)
+            out.append(WireLine(flight, "C", line, server.state))
+        if not to_client:
+            break
+    return out

@@ -1,0 +1,281 @@
+"""A complete client session that delivers messages: what an MTA does on each hop.
+
+:class:`MailSender` wraps a :class:`ClientConnection` and plays the client's part of a
+whole session by itself: wait for the greeting, EHLO (falling back to HELO), AUTH if
+it has credentials, then for each message MAIL FROM, one RCPT TO per recipient, DATA,
+the content, and finally QUIT. With PIPELINING it sends MAIL, the RCPTs and DATA in one
+go, as Postfix does. It is still sans-IO: feed it the server's bytes, collect the
+bytes it wants to send.
+
+Every recipient ends with a :class:`RecipientResult`: the reply that decided its fate.
+A 2xx to the end of DATA means the next hop has taken responsibility; a 4xx means try
+again later; a 5xx means bounce.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ._client import ClientConnection, ReplyReceived
+from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
+from ._replies import Reply
+from ._server import NEED_DATA, ConnectionClosed
+from ._state import END_OF_DATA, GREETING, State
+
+__all__ = ["MailSender", "Outgoing", "RecipientResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send: its envelope and its content (CRLF line endings)."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    content: bytes
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientResult:
+    """How delivery of one message to one recipient ended on this hop.
+
+    ``phase`` names the step whose reply decided it ("greeting", "ehlo", "auth",
+    "mail", "rcpt", "data", "content" or "connection").
+    """
+
+    message: int
+    recipient: str
+    reply: Reply
+    phase: str
+
+    @property
+    def status(self) -> str:
+        """``"sent"`` (2xx), ``"deferred"`` (4xx: try later) or ``"failed"`` (5xx)."""
+        return {2: "sent", 4: "deferred"}.get(self.reply.kind, "failed")
+
+
+@dataclass
+class _Txn:
+    index: int
+    message: Outgoing
+    accepted: list[str] = field(default_factory=list)
+    mail_ok: bool = True
+
+
+def _needs_utf8(msg: Outgoing) -> bool:
+    return not msg.sender.isascii() or any(not r.isascii() for r in msg.recipients)
+
+
+class MailSender:
+    """Plays a whole client session that sends ``messages``.
+
+    Args:
+        helo: the name to give in EHLO/HELO (the client host's name).
+        messages: what to send, in order, in this one session.
+        auth: ``(username, password)`` to log in with AUTH PLAIN (submission).
+        pipelining: use PIPELINING when the server offers it.
+
+    Use: ``receive_data(bytes)`` with everything the server sends, ``data_to_send()``
+    for the bytes to write, until :attr:`done`. ``results`` then holds one
+    :class:`RecipientResult` per recipient of every message.
+    """
+
+    def __init__(self, helo: str, messages: Sequence[Outgoing], *,
+                 auth: tuple[str, str] | None = None, pipelining: bool = True) -> None:
+        self.client = ClientConnection()
+        self.helo = helo
+        self.messages = list(messages)
+        self.auth = auth
+        self.pipelining = pipelining
+        self.results: list[RecipientResult] = []
+        self.done = False
+        #: The content was sent but its reply never came: the server may have kept
+        #: the message, so a retry could deliver it twice (RFC 5321 §6.1).
+        self.maybe_duplicated: list[int] = []
+        self._out = bytearray()
+        self._next = 0
+        self._txn: _Txn | None = None
+        self._tried_helo = False
+        self._awaiting_content_reply = False
+
+    # -- I/O ---------------------------------------------------------------
+    def data_to_send(self) -> bytes:
+        """Bytes the session wants written to the server, since the last call."""
+        out, self._out = bytes(self._out), bytearray()
+        return out
+
+    def receive_data(self, data: bytes) -> None:
+        """Bytes from the server (``b""`` when it closed the connection)."""
+        self.client.receive_data(data)
+        while not self.done:
+            event = self.client.next_event()
+            if event is NEED_DATA:
+                return
+            if isinstance(event, ConnectionClosed):
+                self._lost()
+                return
+            assert isinstance(event, ReplyReceived)
+            self._on_reply(event.to, event.reply)
+
+    def _send(self, cmd: Command) -> None:
+        self._out += self.client.send(cmd)
+
+    # -- outcomes ------------------------------------------------------------
+    def _settle(self, index: int, recipients: Sequence[str], reply: Reply, phase: str) -> None:
+        known = {(r.message, r.recipient) for r in self.results}
+        for rcpt in recipients:
+            if (index, rcpt) not in known:
+                self.results.append(RecipientResult(index, rcpt, reply, phase))
+
+    def _settle_rest(self, reply: Reply, phase: str) -> None:
+        start = self._txn.index if self._txn else self._next
+        for i in range(start, len(self.messages)):
+            self._settle(i, self.messages[i].recipients, reply, phase)
+
+    def _lost(self) -> None:
+        if self._txn is not None and self._awaiting_content_reply:
+            self.maybe_duplicated.append(self._txn.index)
+        self._settle_rest(Reply.of(421, "Connection lost before the reply", "4.4.2"),
+                          "connection")
+        self.done = True
+
+    # -- the dialog ---------------------------------------------------------
+    def _on_reply(self, to: Command | str, reply: Reply) -> None:
+        if to == GREETING:
+            if reply.code == 220:
+                self._send(Ehlo(self.helo))
+            else:
+                self._settle_rest(reply, "greeting")
+                self._quit(reply)
+        elif isinstance(to, (Ehlo, Helo)):
+            if reply.is_success:
+                self._after_hello()
+            elif isinstance(to, Ehlo) and reply.is_permanent and not self._tried_helo:
+                self._tried_helo = True
+                self._send(Helo(self.helo))
+            else:
+                self._settle_rest(reply, "ehlo")
+                self._quit(reply)
+        elif isinstance(to, Auth):
+            if reply.is_success:
+                self._start_next()
+            else:
+                self._settle_rest(reply, "auth")
+                self._quit(reply)
+        elif isinstance(to, MailFrom):
+            assert self._txn is not None
+            if not reply.is_success:
+                self._txn.mail_ok = False
+                self._settle(self._txn.index, self._txn.message.recipients, reply, "mail")
+                if not self._pipelined():
+                    self._finish_txn()
+            elif not self._pipelined():
+                self._send(RcptTo(self._txn.message.recipients[0]))
+        elif isinstance(to, RcptTo):
+            self._on_rcpt(to, reply)
+        elif isinstance(to, Data):
+            assert self._txn is not None
+            if reply.code == 354 and self._txn.accepted:
+                self._awaiting_content_reply = True
+                self._out += self.client.send_content(self._txn.message.content)
+            elif reply.code == 354:  # pragma: no cover - a server that ignored RFC 2920
+                self._out += self.client.send_content(b"")
+            else:
+                self._settle(self._txn.index, self._txn.accepted, reply, "data")
+                self._finish_txn()
+        elif to == END_OF_DATA:
+            assert self._txn is not None
+            self._awaiting_content_reply = False
+            self._settle(self._txn.index, self._txn.accepted, reply, "content")
+            self._finish_txn()
+        elif isinstance(to, Rset):
+            self._start_next()
+        elif isinstance(to, Quit) or to == "unsolicited":
+            self._settle_rest(reply, "connection")
+            self.done = True
+
+    def _pipelined(self) -> bool:
+        return self.pipelining and "PIPELINING" in self.client.extensions
+
+    def _after_hello(self) -> None:
+        if self.auth is None:
+            self._start_next()
+            return
+        mechs = self.client.extensions.get("AUTH", "").upper().split()
+        if "PLAIN" not in mechs:
+            reply = Reply.of(530, "Server offers no AUTH PLAIN; cannot log in", "5.7.0")
+            self._settle_rest(reply, "auth")
+            self._quit(reply)
+            return
+        user, password = self.auth
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self._send(Auth("PLAIN", token))
+
+    def _start_next(self) -> None:
+        if self._next >= len(self.messages):
+            self._quit(None)
+            return
+        index = self._next
+        self._next += 1
+        msg = self.messages[index]
+        self._txn = _Txn(index, msg)
+        params: list[tuple[str, str | None]] = []
+        ext = self.client.extensions
+        if "SIZE" in ext:
+            params.append(("SIZE", str(len(msg.content))))
+        if "8BITMIME" in ext and not msg.content.isascii():
+            params.append(("BODY", "8BITMIME"))
+        if _needs_utf8(msg):
+            if "SMTPUTF8" not in ext:
+                reply = Reply.of(553, "The next hop does not offer SMTPUTF8 for a non-ASCII "
+                                      "address", "5.6.7")
+                self._settle(index, msg.recipients, reply, "mail")
+                self._finish_txn()
+                return
+            params.append(("SMTPUTF8", None))
+        self._send(MailFrom(msg.sender, tuple(params)))
+        if self._pipelined():
+            for rcpt in msg.recipients:
+                self._send(RcptTo(rcpt))
+            self._send(Data())
+
+    def _on_rcpt(self, to: RcptTo, reply: Reply) -> None:
+        txn = self._txn
+        assert txn is not None
+        if txn.mail_ok:
+            if reply.is_success:
+                txn.accepted.append(to.address)
+            else:
+                self._settle(txn.index, [to.address], reply, "rcpt")
+        if self._pipelined():
+            return
+        rcpts = txn.message.recipients
+        pos = rcpts.index(to.address)
+        if pos + 1 < len(rcpts):
+            self._send(RcptTo(rcpts[pos + 1]))
+        elif txn.accepted:
+            self._send(Data())
+        else:
+            self._finish_txn()
+
+    def _finish_txn(self) -> None:
+        self._txn = None
+        if self.client.state in (State.MAIL, State.RCPT):
+            # RFC 5321 §4.1.1.5: abandon a half-open transaction before the next one.
+            self._send_rset_then_next()
+            return
+        self._start_next()
+
+    def _send_rset_then_next(self) -> None:
+        self._send(Rset())  # its reply starts the next message
+
+    def _quit(self, reply: Reply | None) -> None:
+        if reply is not None and reply.code == 421:
+            self.done = True  # the server is closing anyway
+            return
+        if self.client.state is State.CLOSED:
+            self.done = True
+            return
+        self._send(Quit())

@@ -1,0 +1,530 @@
+"""The server side of an SMTP connection, sans-IO.
+
+Theory of operation
+-------------------
+:class:`ServerConnection` never touches a socket or a clock. You give it the bytes a
+client sent (:meth:`~ServerConnection.receive_data`), it hands you events one at a time
+(:meth:`~ServerConnection.next_event`), and for each event you decide the reply and
+turn it into bytes with :meth:`~ServerConnection.send`. Decisions such as "does this
+mailbox exist?" or "is this password right?" are always yours; the engine only knows
+the protocol. It suggests a sensible reply for every event with
+:meth:`~ServerConnection.default_reply`, and for a line it cannot accept
+(:class:`BadCommand`) it has already decided the error (500, 501, 503 ...).
+
+SMTP is lock-step: every command gets exactly one reply, in order (RFC 2920 keeps it
+so even when the client pipelines). The engine therefore hands out the next event
+only after you have answered the previous one. The same bytes can be driven from the
+simulation, from an asyncio socket (:mod:`smtpsim.bridge`) or from a test.
+
+A typical driver loop::
+
+    server = ServerConnection(ServerConfig(hostname="mx.example.com"))
+    out = server.greet()                      # b"220 mx.example.com ESMTP smtpsim\\r\\n"
+    server.receive_data(received_bytes)
+    while (event := server.next_event()) is not NEED_DATA:
+        if isinstance(event, ConnectionClosed):
+            break
+        out += server.send(my_policy(event) or server.default_reply())
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import LocalProtocolError
+from ._commands import (
+    Auth,
+    BadCommand,
+    Command,
+    Data,
+    Ehlo,
+    Helo,
+    Help,
+    MailFrom,
+    Noop,
+    Quit,
+    RcptTo,
+    Rset,
+    Vrfy,
+    parse_command,
+)
+from ._data import DataReader
+from ._replies import Reply
+from ._state import AUTH_DATA, END_OF_DATA, GREETING, State, in_sequence, next_state, sequence_hint
+
+__all__ = [
+    "NEED_DATA",
+    "AuthCredentials",
+    "AuthData",
+    "ConnectionClosed",
+    "Envelope",
+    "MessageReceived",
+    "MessageRejected",
+    "NeedData",
+    "ServerConfig",
+    "ServerConnection",
+    "ServerEvent",
+]
+
+
+class NeedData(enum.Enum):
+    """Returned by ``next_event()`` when no complete event is buffered yet."""
+
+    NEED_DATA = "NEED_DATA"
+
+
+#: "Feed me more bytes": no complete command is buffered.
+NEED_DATA = NeedData.NEED_DATA
+
+
+@dataclass
+class Envelope:
+    """The envelope of one mail transaction: who it is from and to, as SMTP says.
+
+    The envelope is *not* the ``From:``/``To:`` headers inside the message. It is what
+    ``MAIL FROM`` and ``RCPT TO`` said, and it alone decides where the message goes
+    (which is why Bcc works, and why a forged ``From:`` header is possible).
+    """
+
+    mail_from: str | None = None
+    rcpt_tos: list[str] = field(default_factory=list)
+    mail_params: tuple[tuple[str, str | None], ...] = ()
+    smtputf8: bool = False
+    body: str = "7BIT"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCredentials:
+    """The client has sent complete credentials; you decide: 235 or 535."""
+
+    mechanism: str
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthData:
+    """An intermediate step of AUTH LOGIN: the user name arrived, the password is next."""
+
+    mechanism: str
+    username: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    """The content ended with ``<CRLF>.<CRLF>``. ``content`` is the message exactly as
+    the client meant it (dots un-stuffed). Reply 250 to take responsibility for it,
+    or 4xx/5xx to refuse."""
+
+    envelope: Envelope
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRejected:
+    """The content ended but cannot be accepted (too big, a line over 1000 octets, bare
+    CR/LF). ``reply`` is the error to send; the whole message is refused."""
+
+    envelope: Envelope
+    reply: Reply
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    """The client closed the connection. ``discarded`` is True when a transaction was
+    under way: its partial message is thrown away, never delivered."""
+
+    discarded: bool = False
+
+
+ServerEvent = Command | BadCommand | AuthCredentials | AuthData | MessageReceived | \
+    MessageRejected | ConnectionClosed
+
+
+@dataclass
+class ServerConfig:
+    """What a server offers and enforces. Every limit has the RFC's or Postfix's default.
+
+    Attributes:
+        hostname: the server's name, used in the greeting and the EHLO reply.
+        banner: greeting text after the hostname.
+        max_message_size: SIZE limit in octets (advertised in EHLO, RFC 1870).
+        max_recipients: RCPT TO beyond this gets ``452 4.5.3`` (RFC 5321 §4.5.3.1.8: at
+            least 100 must be accepted).
+        pipelining, eightbitmime, enhanced_status_codes, smtputf8, help: advertise these.
+        auth_mechanisms: SASL mechanisms offered ("PLAIN", "LOGIN"); empty for an MTA.
+        require_auth: refuse MAIL before AUTH with ``530 5.7.0`` (a submission server).
+        bare_line_endings: ``"reject"`` or ``"normalize"`` (see :mod:`._data`).
+        max_command_line: RFC 5321 §4.5.3.1.4: 512 octets including CRLF.
+        max_text_line: RFC 5321 §4.5.3.1.6: 1000 octets including CRLF.
+        queue_ids: makes the id in ``250 Ok: queued as ...``; a counter by default.
+    """
+
+    hostname: str = "smtp.example.com"
+    banner: str = "ESMTP smtpsim"
+    max_message_size: int = 10_240_000
+    max_recipients: int = 100
+    pipelining: bool = True
+    eightbitmime: bool = True
+    enhanced_status_codes: bool = True
+    smtputf8: bool = True
+    help: bool = True
+    auth_mechanisms: tuple[str, ...] = ()
+    require_auth: bool = False
+    bare_line_endings: str = "reject"
+    max_command_line: int = 512
+    max_text_line: int = 1000
+    queue_ids: Callable[[], str] | None = None
+
+    def extensions(self) -> list[str]:
+        """The EHLO keywords this configuration advertises, in the usual order."""
+        ext = []
+        if self.pipelining:
+            ext.append("PIPELINING")
+        ext.append(f"SIZE {self.max_message_size}")
+        if self.auth_mechanisms:
+            ext.append("AUTH " + " ".join(self.auth_mechanisms))
+        if self.enhanced_status_codes:
+            ext.append("ENHANCEDSTATUSCODES")
+        if self.eightbitmime:
+            ext.append("8BITMIME")
+        if self.smtputf8:
+            ext.append("SMTPUTF8")
+        if self.help:
+            ext.append("HELP")
+        return ext
+
+
+_HELP_TEXT = {
+    "": ("Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT",
+         "A mail transaction is MAIL FROM:<sender>, one RCPT TO:<recipient> per",
+         "recipient, then DATA; end the message with a line holding only a dot."),
+    "HELO": ("HELO <your hostname>: say hello (plain SMTP)",),
+    "EHLO": ("EHLO <your hostname>: say hello and list the server's extensions",),
+    "MAIL": ("MAIL FROM:<address> [SIZE=n] [BODY=8BITMIME] [SMTPUTF8]: start a transaction",),
+    "RCPT": ("RCPT TO:<address>: add a recipient",),
+    "DATA": ("DATA: send the message; end it with <CRLF>.<CRLF>",),
+    "RSET": ("RSET: abandon the current transaction",),
+    "NOOP": ("NOOP: do nothing, reply 250",),
+    "VRFY": ("VRFY <user>: ask whether a user exists",),
+    "QUIT": ("QUIT: end the session",),
+    "AUTH": ("AUTH PLAIN <base64 of \\0user\\0password> or AUTH LOGIN: log in",),
+}
+
+
+class ServerConnection:
+    """One SMTP connection, server side: bytes in, events out, replies to bytes.
+
+    Args:
+        config: what the server offers and enforces; :class:`ServerConfig` defaults.
+
+    Attributes:
+        state: the protocol :class:`State` (``GREETED``, ``READY``, ``MAIL`` ...).
+        helo: the name the client gave in HELO/EHLO, or None.
+        esmtp: the client said EHLO (so extensions are in use).
+        authenticated_as: the user name after a successful AUTH, or None.
+        envelope: the current transaction's :class:`Envelope`.
+    """
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.state = State.CONNECTED
+        self.helo: str | None = None
+        self.esmtp = False
+        self.authenticated_as: str | None = None
+        self.envelope = Envelope()
+        self._buf = bytearray()
+        self._eof = False
+        self._closed_reported = False
+        self._discarding = False
+        self._data: DataReader | None = None
+        self._pending: ServerEvent | None = None
+        self._pending_key = ""
+        self._auth_user: str | None = None
+        self._auth_mechanism = "PLAIN"
+        self._counter = itertools.count(0x12345)
+
+    # ---------------------------------------------------------------- output
+    def greet(self, reply: Reply | None = None) -> bytes:
+        """The server speaks first: ``220 hostname ESMTP ...`` (or the reply you give,
+        e.g. ``554`` to refuse service or ``421`` to say "busy, come back later")."""
+        if self.state is not State.CONNECTED:
+            raise LocalProtocolError("the greeting has already been sent")
+        reply = reply or Reply.of(220, f"{self.config.hostname} {self.config.banner}")
+        self.state = next_state(self.state, GREETING, reply.code)
+        return reply.to_bytes(enhanced=False)
+
+    def send(self, reply: Reply) -> bytes:
+        """Answer the pending event with ``reply``; returns the bytes to send.
+
+        A ``421`` may also be sent with no event pending (the server is shutting down
+        or the client has been idle too long); it closes the connection.
+
+        Raises:
+            LocalProtocolError: no event is waiting for a reply, or ``reply`` is not a
+                legal answer to it (accepting a :class:`BadCommand`, say).
+        """
+        event = self._pending
+        if event is None:
+            if reply.code == 421:
+                self.state = State.CLOSED
+                return reply.to_bytes(enhanced=self._enhanced())
+            raise LocalProtocolError("no command is waiting for a reply")
+        self._check_reply(event, reply)
+        self._pending = None
+        before = self.state
+        self.state = next_state(before, self._pending_key, reply.code)
+        self._apply(event, reply, before)
+        return reply.to_bytes(enhanced=self._enhanced(), utf8=self.envelope.smtputf8)
+
+    def _enhanced(self) -> bool:
+        return self.esmtp and self.config.enhanced_status_codes
+
+    def _check_reply(self, event: ServerEvent, reply: Reply) -> None:
+        kind = reply.kind
+        if isinstance(event, (BadCommand, MessageRejected)) and kind in (2, 3):
+            raise LocalProtocolError(f"{type(event).__name__} must be answered with 4xx/5xx")
+        if kind == 3 and not isinstance(event, (Data, Auth, AuthData)):
+            raise LocalProtocolError(f"a 3xx reply is only for DATA or AUTH, not {event!r}")
+        if isinstance(event, Data) and kind == 2:
+            raise LocalProtocolError("DATA is answered with 354 (or 4xx/5xx), not 2xx")
+        if isinstance(event, ConnectionClosed):
+            raise LocalProtocolError("the connection is closed; there is nobody to reply to")
+
+    def _apply(self, event: ServerEvent, reply: Reply, before: State) -> None:
+        ok = reply.kind == 2
+        if isinstance(event, (Ehlo, Helo)) and ok:
+            self.helo, self.esmtp = event.domain, isinstance(event, Ehlo)
+            self.envelope = Envelope()
+        elif isinstance(event, MailFrom) and ok:
+            self.envelope = Envelope(
+                mail_from=event.address, mail_params=event.params,
+                smtputf8=event.param("SMTPUTF8") is not None,
+                body=(event.param("BODY") or "7BIT").upper())
+        elif isinstance(event, RcptTo) and ok:
+            self.envelope.rcpt_tos.append(event.address)
+        elif isinstance(event, Data) and reply.kind == 3:
+            self._data = DataReader(self.config.max_message_size, self.config.max_text_line,
+                                    self.config.bare_line_endings)
+        elif isinstance(event, AuthCredentials) and ok:
+            self.authenticated_as = event.username
+        elif isinstance(event, Auth) and reply.kind == 3:
+            self._auth_mechanism = event.mechanism
+        elif isinstance(event, AuthData) and reply.kind == 3:
+            self._auth_user = event.username
+        if self.state is State.READY and before in (State.MAIL, State.RCPT, State.DATA):
+            self.envelope = Envelope()
+        if self.state is not State.AUTH:
+            self._auth_user = None
+
+
+    def default_reply(self) -> Reply:
+        """The reply a well-behaved server would give to the pending event.
+
+        Policy decisions get the permissive answer (250 for any recipient), except
+        credentials, which are refused (535) unless you accept them yourself.
+        """
+        event = self._pending
+        cfg = self.config
+        if event is None:
+            raise LocalProtocolError("no event is waiting for a reply")
+        if isinstance(event, (BadCommand, MessageRejected)):
+            return event.reply
+        if isinstance(event, Ehlo):
+            return Reply(250, (f"{cfg.hostname} Hello {event.domain}", *cfg.extensions()))
+        if isinstance(event, Helo):
+            return Reply.of(250, f"{cfg.hostname} Hello {event.domain}")
+        if isinstance(event, MailFrom):
+            return Reply.of(250, "Ok", "2.1.0")
+        if isinstance(event, RcptTo):
+            return Reply.of(250, "Ok", "2.1.5")
+        if isinstance(event, Data):
+            return Reply.of(354, "End data with <CR><LF>.<CR><LF>")
+        if isinstance(event, MessageReceived):
+            qid = cfg.queue_ids() if cfg.queue_ids else f"{next(self._counter):X}"
+            return Reply.of(250, f"Ok: queued as {qid}", "2.0.0")
+        if isinstance(event, (Rset, Noop)):
+            return Reply.of(250, "Ok", "2.0.0")
+        if isinstance(event, Vrfy):
+            return Reply.of(252, "Cannot VRFY user, but will accept message and attempt "
+                                 "delivery", "2.0.0")
+        if isinstance(event, Help):
+            text = _HELP_TEXT.get(event.topic.upper())
+            if text is None:
+                return Reply.of(504, f"HELP topic {event.topic!r} unknown", "5.5.4")
+            return Reply(214, (*text, "End of HELP info"), "2.0.0")
+        if isinstance(event, Quit):
+            return Reply.of(221, "Bye", "2.0.0")
+        if isinstance(event, Auth):
+            return Reply.of(334, "VXNlcm5hbWU6" if event.mechanism == "LOGIN" else "")
+        if isinstance(event, AuthData):
+            return Reply.of(334, "UGFzc3dvcmQ6")  # base64 of "Password:"
+        if isinstance(event, AuthCredentials):
+            return Reply.of(535, "Authentication credentials invalid", "5.7.8")
+        raise LocalProtocolError(f"no default reply for {event!r}")  # pragma: no cover
+
+    # ----------------------------------------------------------------- input
+    def receive_data(self, data: bytes) -> None:
+        """Give the engine bytes received from the client; ``b""`` means the client
+        closed the connection (EOF)."""
+        if data == b"":
+            self._eof = True
+        elif self.state is not State.CLOSED:
+            self._buf += data
+
+    @property
+    def pending(self) -> ServerEvent | None:
+        """The event waiting for your reply, if any."""
+        return self._pending
+
+    def next_event(self) -> ServerEvent | NeedData:
+        """The next event, or :data:`NEED_DATA` if more bytes must arrive first.
+
+        Raises:
+            LocalProtocolError: the previous event has not been answered yet.
+        """
+        if self._pending is not None:
+            raise LocalProtocolError(f"reply to {self._pending!r} first")
+        if self.state is State.CLOSED:
+            return NEED_DATA
+        event: ServerEvent | None
+        if self.state is State.DATA:
+            event = self._read_data()
+        else:
+            event = self._read_command()
+        if event is None:
+            if self._eof and not self._closed_reported:
+                self._closed_reported = True
+                discarded = self.state in (State.MAIL, State.RCPT, State.DATA)
+                self.state = State.CLOSED
+                self._data = None
+                self.envelope = Envelope()
+                return ConnectionClosed(discarded)
+            return NEED_DATA
+        self._pending = event
+        return event
+
+    def _read_data(self) -> ServerEvent | None:
+        assert self._data is not None
+        rest = self._data.feed(bytes(self._buf))
+        self._buf = bytearray(rest)
+        if not self._data.done:
+            return None
+        verdict = self._data.verdict()
+        self._data = None
+        self._pending_key = END_OF_DATA
+        if verdict.reply is not None:
+            return MessageRejected(self.envelope, verdict.reply)
+        assert verdict.content is not None
+        return MessageReceived(self.envelope, verdict.content)
+
+    def _read_command(self) -> ServerEvent | None:
+        buf = self._buf
+        limit = self.config.max_command_line
+        i = buf.find(b"\n")
+        if i < 0:
+            if len(buf) > limit:
+                self._discarding = True  # RFC 5321 §4.5.3.1.4: 512 octets at most
+                del buf[:-1]
+            return None
+        raw = bytes(buf[:i])
+        del buf[: i + 1]
+        if self._discarding or len(raw) + 1 > limit:
+            self._discarding = False
+            return self._bad("", 500, "5.5.2", "Line too long (512 octets at most)")
+        raw = raw[:-1] if raw.endswith(b"\r") else raw  # a bare LF is tolerated here
+        return self._parse(raw)
+
+    def _bad(self, line: str, code: int, enhanced: str, text: str, verb: str = "") -> BadCommand:
+        self._pending_key = verb
+        return BadCommand(line, Reply.of(code, text, enhanced), verb)
+
+    def _parse(self, raw: bytes) -> ServerEvent:
+        if b"\x00" in raw:
+            return self._bad(raw.decode("latin-1"), 500, "5.5.2", "NUL character in command")
+        if b"\r" in raw:
+            return self._bad(raw.decode("latin-1"), 500, "5.5.2", "Bare CR in command")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._bad(raw.decode("latin-1"), 500, "5.5.2", "Command is not valid UTF-8")
+        if self.state is State.AUTH:
+            return self._parse_auth_data(line)
+        cfg = self.config
+        verb = line.partition(" ")[0].upper()
+        if not line.isascii() and verb not in ("MAIL", "RCPT"):
+            return self._bad(line, 501, "5.5.2", "Non-ASCII characters are not allowed here")
+        utf8_ok = cfg.smtputf8 and self.esmtp and (verb == "MAIL" or self.envelope.smtputf8)
+        cmd = parse_command(line, utf8_ok=utf8_ok,
+                            auth_mechanisms=cfg.auth_mechanisms if self.esmtp else ())
+        if isinstance(cmd, BadCommand):
+            self._pending_key = cmd.verb
+            return cmd
+        self._pending_key = cmd.verb
+        if not in_sequence(self.state, cmd.verb):
+            if isinstance(cmd, Auth) and self.authenticated_as is not None:
+                return self._bad(line, 503, "5.5.1", "Already authenticated", "AUTH")
+            return self._bad(line, 503, "5.5.1",
+                             f"Bad sequence of commands: {sequence_hint(self.state, cmd.verb)}",
+                             cmd.verb)
+        if isinstance(cmd, Auth) and self.authenticated_as is not None:
+            return self._bad(line, 503, "5.5.1", "Already authenticated", "AUTH")
+        if isinstance(cmd, MailFrom):
+            return self._check_mail(line, cmd)
+        if isinstance(cmd, RcptTo) and len(self.envelope.rcpt_tos) >= cfg.max_recipients:
+            return self._bad(line, 452, "4.5.3", "Too many recipients", "RCPT")
+        if isinstance(cmd, RcptTo) and cmd.params:
+            return self._bad(line, 555, "5.5.4", "Unsupported RCPT TO parameter", "RCPT")
+        if isinstance(cmd, Auth) and cmd.initial_response is not None:
+            self._auth_mechanism = cmd.mechanism
+            return self._auth_response(cmd.mechanism, cmd.initial_response, "AUTH")
+        return cmd
+
+    def _check_mail(self, line: str, cmd: MailFrom) -> ServerEvent:
+        cfg = self.config
+        if cfg.require_auth and self.authenticated_as is None:
+            return self._bad(line, 530, "5.7.0", "Authentication required", "MAIL")
+        for key, value in cmd.params:
+            if not self.esmtp:
+                return self._bad(line, 555, "5.5.4", "MAIL parameters need EHLO", "MAIL")
+            if key == "SIZE":
+                if value is None or not value.isdigit():
+                    return self._bad(line, 501, "5.5.4", "Bad SIZE parameter", "MAIL")
+                if int(value) > cfg.max_message_size:
+                    return self._bad(line, 552, "5.3.4",
+                                     "Message size exceeds fixed maximum message size", "MAIL")
+            elif key == "BODY" and cfg.eightbitmime:
+                if (value or "").upper() not in ("7BIT", "8BITMIME"):
+                    return self._bad(line, 501, "5.5.4", "Bad BODY parameter", "MAIL")
+            elif key == "SMTPUTF8" and cfg.smtputf8 and value is None:
+                continue
+            else:
+                return self._bad(line, 555, "5.5.4", f"Unsupported parameter {key}", "MAIL")
+        return cmd
+
+    # AUTH (RFC 4954) ---------------------------------------------------------
+    def _parse_auth_data(self, line: str) -> ServerEvent:
+        if line.strip() == "*":
+            return self._bad(line, 501, "5.0.0", "Authentication cancelled", AUTH_DATA)
+        return self._auth_response(self._auth_mechanism, line.strip(), AUTH_DATA)
+
+    def _auth_response(self, mechanism: str, b64: str, key: str) -> ServerEvent:
+        try:
+            raw = base64.b64decode(b"" if b64 == "=" else b64.encode(), validate=True)
+            text = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return self._bad(b64, 501, "5.5.2", "Cannot decode the base64 response", key)
+        self._pending_key = key
+        if mechanism == "PLAIN":
+            parts = text.split("\x00")
+            if len(parts) != 3 or not parts[1]:
+                return self._bad(b64, 501, "5.5.2", "Malformed PLAIN response", key)
+            return AuthCredentials("PLAIN", parts[1], parts[2])
+        if self._auth_user is None:
+            return AuthData("LOGIN", text)
+        return AuthCredentials("LOGIN", self._auth_user, text)
