@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._cursor import Cursor
 from ._events import (
     EVENT_KINDS,
+    NODE_KINDS,
     Bounced,
     Converted,
     Deferred,
@@ -20,6 +21,7 @@ from ._events import (
     GaveUp,
     Injected,
     MessageAccepted,
+    NetworkDescribed,
     NodeState,
     Queued,
     Relayed,
@@ -33,6 +35,7 @@ from ._trace import Trace, to_jsonl, transcript
 
 __all__ = [
     "EVENT_KINDS",
+    "NODE_KINDS",
     "Bounced",
     "Converted",
     "Cursor",
@@ -45,6 +48,7 @@ __all__ = [
     "GaveUp",
     "Injected",
     "MessageAccepted",
+    "NetworkDescribed",
     "NodeState",
     "Queued",
     "Relayed",

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "EVENT_KINDS",
+    "NODE_KINDS",
     "Bounced",
     "Converted",
     "Deferred",
@@ -39,6 +40,7 @@ __all__ = [
     "GaveUp",
     "Injected",
     "MessageAccepted",
+    "NetworkDescribed",
     "NodeState",
     "Queued",
     "Relayed",
@@ -67,6 +69,12 @@ class TraceEvent:
             v = getattr(self, f.name)
             d[f.name] = list(v) if isinstance(v, tuple) else v
         return d
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_lists(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -282,6 +290,26 @@ class Converted(TraceEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class NetworkDescribed(TraceEvent):
+    """The first event of a simulated run: the network the run takes place on, so that
+    a trace (even one read back from JSON Lines) is enough to draw the topology.
+
+    ``nodes`` holds ``(name, kind, domain)`` triples, where kind is one of
+    :data:`NODE_KINDS`; ``links`` holds ``(a, b, port, protocol, latency_seconds)``.
+    ``node`` is the scenario's name.
+    """
+
+    kind: ClassVar[str] = "network"
+    nodes: tuple[tuple[str, str, str], ...]
+    links: tuple[tuple[str, str, int, str, float], ...]
+    title: str = ""
+
+
+#: The kinds of node a network can hold (see :class:`NetworkDescribed`).
+NODE_KINDS = ("user_agent", "app", "msa", "mta", "gateway", "mda", "mailbox", "dns")
+
+
+@dataclass(frozen=True, slots=True)
 class NodeState(TraceEvent):
     """``node`` (or a link, named ``"a--b"``) went ``"down"`` or came ``"up"``."""
 
@@ -309,8 +337,16 @@ EVENT_KINDS: dict[str, type[TraceEvent]] = {
         Duplicated,
         Converted,
         NodeState,
+        NetworkDescribed,
     )
 }
+
+
+def _tuples(value: Any) -> Any:
+    """JSON has only lists; events hold tuples (nested ones too)."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
 
 
 def event_from_dict(d: dict[str, Any]) -> TraceEvent:
@@ -330,7 +366,7 @@ def event_from_dict(d: dict[str, Any]) -> TraceEvent:
         raise ValueError(f"{kind}: unknown field(s) {sorted(extra)}")
     for name, value in d.items():
         if isinstance(value, list):
-            d[name] = tuple(value)
+            d[name] = _tuples(value)
     try:
         return cls(**d)
     except TypeError as exc:
