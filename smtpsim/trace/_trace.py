@@ -150,19 +150,19 @@ def transcript(events: Iterable[TraceEvent], session: str | None = None) -> str:
 
     Args:
         events: trace events; only :class:`DialogLine` ones are used.
-        session: only this session's lines; by default every session, each introduced
-            by a ``--- client -> server (session id) ---`` heading.
+        session: only this session's lines; by default every session, in the order
+            they opened, each introduced by a ``--- client -> server (session) ---``
+            heading (sessions that overlapped in time are not interleaved).
     """
-    out: list[str] = []
-    current: str | None = None
+    sessions: dict[str, list[str]] = {}
     for e in events:
-        if not isinstance(e, DialogLine):
+        if not isinstance(e, DialogLine) or (session is not None and e.session != session):
             continue
-        if session is not None:
-            if e.session != session:
-                continue
-        elif e.session != current:
-            current = e.session
-            out.append(f"--- {e.peer} -> {e.node} ({e.session}) ---")
-        out.append(f"{e.dir}: {e.line}")
+        lines = sessions.get(e.session)
+        if lines is None:
+            lines = sessions[e.session] = []
+            if session is None:
+                lines.append(f"--- {e.peer} -> {e.node} ({e.session}) ---")
+        lines.append(f"{e.dir}: {e.line}")
+    out = [line for lines in sessions.values() for line in lines]
     return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,55 @@
+"""The simulated email network: nodes, links, DNS, queues and a virtual clock.
+
+Build a :class:`Network`, add nodes (:class:`UserAgent`, :class:`SubmissionServer`,
+:class:`MTA`, :class:`Gateway`, :class:`MDA`, :class:`Mailbox`, :class:`App`), put
+records in ``network.zone``, have users send, and ``run()``. Everything that happens
+is in ``network.trace``; :func:`summarize` and :func:`check_conservation` read it.
+"""
+
+from __future__ import annotations
+
+from .base import Node
+from .clock import Clock
+from .dns import MailRoute, Zone, mail_route
+from .network import Link, Network, SessionResult
+from .nodes import (
+    MDA,
+    MTA,
+    App,
+    Gateway,
+    Mailbox,
+    MailboxDeliveryAgent,
+    SessionContext,
+    SubmissionServer,
+    UserAgent,
+)
+from .queue import QueueEntry, RetryPolicy
+from .routing import NextHop, Sender
+from .summary import Outcome, check_conservation, summarize
+
+__all__ = [
+    "MDA",
+    "MTA",
+    "App",
+    "Clock",
+    "Gateway",
+    "Link",
+    "MailRoute",
+    "Mailbox",
+    "MailboxDeliveryAgent",
+    "Network",
+    "NextHop",
+    "Node",
+    "Outcome",
+    "QueueEntry",
+    "RetryPolicy",
+    "Sender",
+    "SessionContext",
+    "SessionResult",
+    "SubmissionServer",
+    "UserAgent",
+    "Zone",
+    "check_conservation",
+    "mail_route",
+    "summarize",
+]

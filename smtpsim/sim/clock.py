@@ -1,0 +1,61 @@
+"""The simulation's clock: a discrete-event scheduler, with SimPy behind it.
+
+Simulated time does not tick; it jumps from one event to the next. A hop that takes
+50 ms of network latency or a retry four hours later costs the same to simulate.
+smtpsim uses SimPy for this (a well-kept, pure-Python engine) and keeps it behind this
+one module, so nothing else in smtpsim imports simpy and the vocabulary stays SimPy's:
+``now``, ``peek()``, ``step()``, ``run(until=...)``.
+
+Processes are generators that ``yield clock.timeout(seconds)`` to wait. Events at the
+same time run first-in first-out, which keeps every run deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+__all__ = ["Clock", "Process"]
+
+#: What a simulated process is: a generator that yields SimPy events.
+Process = Generator[Any, Any, Any]
+
+
+class Clock:
+    """The virtual clock of one simulation run."""
+
+    def __init__(self) -> None:
+        self._env = simpy.Environment()
+
+    @property
+    def now(self) -> float:
+        """The current simulated time, in seconds since the run started."""
+        return float(self._env.now)
+
+    def timeout(self, delay: float) -> simpy.Timeout:
+        """An event that fires ``delay`` seconds from now (yield it to wait)."""
+        return self._env.timeout(max(0.0, delay))
+
+    def process(self, generator: Process) -> simpy.Process:
+        """Start a process (a generator that yields events)."""
+        return self._env.process(generator)
+
+    def event(self) -> simpy.Event:
+        """A bare event that a process can wait on and another can trigger."""
+        return self._env.event()
+
+    def peek(self) -> float:
+        """The time of the next scheduled event (``inf`` if there is none)."""
+        return float(self._env.peek())
+
+    def step(self) -> None:
+        """Process exactly one event."""
+        self._env.step()
+
+    def run(self, until: float | None = None) -> None:
+        """Run until simulated time ``until``, or until nothing is left to do."""
+        if until is not None and until <= self.now:
+            return
+        self._env.run(until=until)
