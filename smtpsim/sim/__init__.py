@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .base import Node
 from .clock import Clock
+from .console import ConsoleSession
 from .dns import MailRoute, Zone, mail_route
 from .network import Link, Network, SessionResult
 from .nodes import (
@@ -32,6 +33,7 @@ __all__ = [
     "MTA",
     "App",
     "Clock",
+    "ConsoleSession",
     "Gateway",
     "Link",
     "MailRoute",

@@ -19,6 +19,7 @@ moves the bytes between them and keeps the clock.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ __all__ = [
 ]
 
 from .base import MESSAGE_ID as _MSGID
+
+_SUBJECT = re.compile(rb"(?im)^Subject:[ \t]*([^\r\n]*)")
 
 # ---------------------------------------------------------------------------
 # Final delivery
@@ -270,10 +273,12 @@ class MTA(Sender):
         self._current_sender = sender
 
     def accept(self, ctx: SessionContext, sender: str, rcpts: Sequence[str], content: bytes,
-               queue_id: str, helo: str, esmtp: bool) -> str:
+               queue_id: str, helo: str, esmtp: bool, *, origin: bool = False) -> str:
         """The end of DATA was answered 250: take the message (at simulated time now).
 
         Prepends this hop's Received header, records it, and queues it for delivery.
+        ``origin`` means the message comes from outside the simulation (a person at the
+        console, a real socket): it enters the trace here, as injected by the client.
         Returns the message's trace id.
         """
         net = self.network
@@ -285,6 +290,10 @@ class MTA(Sender):
         msg = self.identify(content)
         header_end = content.find(b"\r\n\r\n")
         headers = content[: header_end if header_end >= 0 else len(content)]
+        if origin:
+            subject = _SUBJECT.search(headers)
+            net.record(Injected(net.now, ctx.client, msg, sender, tuple(rcpts),
+                                subject.group(1).decode("utf-8", "replace") if subject else ""))
         net.record(MessageAccepted(net.now, self.name, msg, ctx.client, ctx.id, sender,
                                    tuple(rcpts), queue_id,
                                    headers.decode("utf-8", "replace") if net.full else ""))
@@ -351,12 +360,13 @@ class SubmissionServer(MTA):
         return Reply.of(535, "Authentication credentials invalid", "5.7.8")
 
     def accept(self, ctx: SessionContext, sender: str, rcpts: Sequence[str], content: bytes,
-               queue_id: str, helo: str, esmtp: bool) -> str:
+               queue_id: str, helo: str, esmtp: bool, *, origin: bool = False) -> str:
         # Like Postfix's cleanup(8): a submitted message without Message-ID gets one.
         if not _MSGID.search(content):
             mid = f"<{queue_id}.{int(self.network.now)}@{self.name}>"
             content = _message.prepend_header(content, "Message-ID", mid)
-        return super().accept(ctx, sender, rcpts, content, queue_id, helo, esmtp)
+        return super().accept(ctx, sender, rcpts, content, queue_id, helo, esmtp,
+                              origin=origin)
 
 
 class Gateway(MTA):
