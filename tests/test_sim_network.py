@@ -1,0 +1,250 @@
+"""The simulated network: store and forward, routing, retries, bounces, the trace."""
+
+from __future__ import annotations
+
+import pytest
+from sim_worlds import BODY, two_domains
+
+from smtpsim import message
+from smtpsim.sim import (
+    MDA,
+    MTA,
+    ConsoleSession,
+    Mailbox,
+    RetryPolicy,
+    check_conservation,
+    summarize,
+)
+from smtpsim.trace import (
+    Bounced,
+    Deferred,
+    Delivered,
+    DialogLine,
+    DnsAnswer,
+    DnsQuery,
+    MessageAccepted,
+    NetworkDescribed,
+    Queued,
+    Relayed,
+    RetryScheduled,
+)
+
+
+def _send(net, bob, to, at=0.0, **kw):
+    net.at(at, lambda: bob.send(to, subject="Test", body=BODY, **kw))
+
+
+def test_two_hops_deliver_and_every_hop_is_a_real_smtp_dialog() -> None:
+    net, bob, boxes = two_domains()
+    _send(net, bob, ["alice@example.com", "theodore@example.com"])
+    net.run()
+    net.finish()
+    assert check_conservation(net.trace) == []
+    assert isinstance(net.trace[0], NetworkDescribed)
+    for box in ("alice@example.com", "theodore@example.com"):
+        assert len(boxes[box].messages) == 1
+    lines = [e.line for e in net.trace.of(DialogLine) if e.node == "mx.example.com"]
+    assert lines[0] == "220 mx.example.com ESMTP smtpsim"
+    assert "MAIL FROM:<bob@example.org> SIZE=" in " ".join(lines)
+    assert "RCPT TO:<alice@example.com>" in lines and "." in lines and lines[-1].startswith("221")
+    # The submission hop logged in; the relay hop did not.
+    sub = [e.line for e in net.trace.of(DialogLine) if e.node == "smtp.example.org"]
+    assert any(x.startswith("AUTH PLAIN ") for x in sub)
+    assert not any(x.startswith("AUTH") for x in lines)
+
+
+def test_received_headers_one_per_hop_newest_first_and_earlier_ones_untouched() -> None:
+    net, bob, boxes = two_domains()
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    stored = boxes["alice@example.com"].messages[0]
+    assert stored.startswith(b"Return-Path: <bob@example.org>\r\nDelivered-To: alice@example.com")
+    hops = message.parse_received_chain(stored)
+    assert [(h.from_host, h.by_host) for h in hops] == [
+        ("bob-laptop", "smtp.example.org"), ("smtp.example.org", "mx.example.com")]
+    assert hops[0].protocol == "ESMTPA" and hops[1].protocol == "ESMTP"
+    assert hops[0].for_addr == "alice@example.com"  # exactly one recipient: "for" present
+    # What the MSA stored is byte-for-byte the tail of what the mailbox holds.
+    accepted = [e for e in net.trace.of(MessageAccepted) if e.node == "smtp.example.org"][0]
+    assert accepted.headers.split("\r\n")[0].startswith("Received: from bob-laptop")
+
+
+def test_message_leaves_a_queue_only_after_the_next_hops_250() -> None:
+    net, bob, _ = two_domains()
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    relayed = [e for e in net.trace.of(Relayed) if e.node == "smtp.example.org"][0]
+    accepted = [e for e in net.trace.of(MessageAccepted) if e.node == "mx.example.com"][0]
+    end_of_data = [e for e in net.trace.of(DialogLine)
+                   if e.node == "mx.example.com" and e.line.startswith("250 2.0.0 Ok: queued")][0]
+    assert relayed.t == accepted.t == end_of_data.t
+    assert relayed.reply.startswith("250")
+
+
+def test_mx_lookup_is_in_the_trace_and_next_mx_is_tried_when_the_first_refuses() -> None:
+    net, bob, boxes = two_domains(seed=3)
+    net.add(MTA("mx2.example.com", "example.com", relay_domains=["example.com"],
+                transport={"example.com": "mx.example.com"}))
+    net.zone.mx["example.com"] = [(10, "mx.example.com"), (20, "mx2.example.com")]
+    net.take_down("mx.example.com", 0, 1200)
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    net.finish()
+    q = net.trace.of(DnsQuery)[0]
+    a = net.trace.of(DnsAnswer)[0]
+    assert (q.qname, q.qtype) == ("example.com", "MX")
+    assert a.answers == ("10 mx.example.com.", "20 mx2.example.com.")
+    first = net.trace.of(Deferred)[0]
+    assert first.to == "mx.example.com" and "Connection refused" in first.reply
+    queued_at_backup = [e for e in net.trace.of(Queued) if e.node == "mx2.example.com"]
+    delivered = net.trace.of(Delivered)[0]
+    assert queued_at_backup and delivered.t >= 1200
+    assert len(boxes["alice@example.com"].messages) == 1
+    assert check_conservation(net.trace) == []
+
+
+def test_retry_follows_postfix_backoff_and_queue_scans() -> None:
+    policy = RetryPolicy()
+    # Failed at 10 s after arrival at 0: wait the minimum 300 s, then the next scan (600).
+    assert policy.next_attempt(0.0, 10.0) == 600.0
+    # In the queue for 2000 s: wait 2000 s more -> due at 4100, picked up at the 4200 scan.
+    assert policy.next_attempt(100.0, 2100.0) == 4200.0
+    # Never more than 4000 s of backoff.
+    assert policy.next_attempt(0.0, 50_000.0) == 54_000.0
+    with pytest.raises(ValueError, match="minimal_backoff_time"):
+        RetryPolicy(minimal_backoff_time=5000, maximal_backoff_time=4000)
+
+
+def test_unreachable_domain_gives_up_after_the_queue_lifetime_and_bounces() -> None:
+    net, bob, boxes = two_domains(retry=RetryPolicy(maximal_queue_lifetime=3600))
+    net.take_down("mx.example.com", 0)
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    net.finish()
+    bounced = [e for e in net.trace.of(Bounced) if e.msg == "m1"]
+    assert len(bounced) == 1 and bounced[0].status == "4.4.7"
+    retries = [e for e in net.trace.of(RetryScheduled) if e.msg == "m1"]
+    assert len(retries) >= 3
+    assert all(b.at - a.at >= 300 for a, b in zip(retries, retries[1:]))
+    # The DSN came back to Bob's own mailbox, from MAILER-DAEMON, as multipart/report.
+    dsn = boxes["bob@example.org"].parsed()[0]
+    assert dsn.get_content_type() == "multipart/report"
+    assert dsn["From"].addresses[0].username == "MAILER-DAEMON"
+    assert check_conservation(net.trace) == []
+
+
+def test_unknown_user_is_refused_at_rcpt_and_bounced_once() -> None:
+    net, bob, boxes = two_domains()
+    _send(net, bob, ["nobody@example.com", "alice@example.com"])
+    net.run()
+    net.finish()
+    assert any(e.line.startswith("550 5.1.1") for e in net.trace.of(DialogLine))
+    out = {(o.recipient, o.outcome) for o in summarize(net.trace) if o.msg == "m1"}
+    assert out == {("nobody@example.com", "bounced"), ("alice@example.com", "delivered")}
+    assert len(boxes["bob@example.org"].messages) == 1  # one DSN
+    assert check_conservation(net.trace) == []
+
+
+def test_a_bounce_is_never_bounced() -> None:
+    net, bob, boxes = two_domains()
+    # Bob's envelope sender is a mailbox that does not exist: the DSN itself fails.
+    _send(net, bob, ["nobody@example.com"], sender="ghost@example.org")
+    net.run()
+    net.finish()
+    bounces = net.trace.of(Bounced)
+    assert [b.msg for b in bounces] == ["m1", "m2"]
+    assert bounces[0].dsn == "m2" and bounces[1].dsn == ""  # no DSN for the DSN
+    assert check_conservation(net.trace) == []
+
+
+def test_greylisting_defers_then_accepts_on_retry() -> None:
+    net, bob, boxes = two_domains()
+    net.nodes["mx.example.com"].greylisting = True
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    lines = [e for e in net.trace.of(DialogLine) if e.node == "mx.example.com"]
+    assert any(e.line.startswith("450 4.7.1") for e in lines)
+    assert net.trace.of(RetryScheduled)
+    assert len(boxes["alice@example.com"].messages) == 1
+
+
+def test_loop_is_caught_by_counting_received_headers() -> None:
+    net, bob, boxes = two_domains()
+    for a, b in (("loop-a.example.net", "loop-b.example.net"),
+                 ("loop-b.example.net", "loop-a.example.net")):
+        net.add(MTA(a, "example.net", transport={"example.net": b},
+                    relay_domains=["example.net"]))
+    net.zone.mx["example.net"] = [(10, "loop-a.example.net")]
+    _send(net, bob, ["x@example.net"])
+    net.run()
+    net.finish()
+    b = [e for e in net.trace.of(Bounced) if e.msg == "m1"][0]
+    assert b.status == "5.4.6"
+    assert check_conservation(net.trace) == []
+
+
+def test_null_mx_and_nxdomain_bounce_immediately() -> None:
+    net, bob, _ = two_domains()
+    net.zone.mx["nomail.example"] = [(0, ".")]
+    _send(net, bob, ["a@nomail.example", "b@nowhere.example"])
+    net.run()
+    net.finish()
+    status = {e.recipient: e.status for e in net.trace.of(Bounced)}
+    assert status == {"a@nomail.example": "5.1.10", "b@nowhere.example": "5.1.2"}
+
+
+def test_same_seed_same_trace_bytes() -> None:
+    def once(seed: int) -> str:
+        net, bob, _ = two_domains(seed=seed)
+        net.zone.mx["example.com"] = [(10, "mx.example.com"), (10, "mx.example.com")]
+        _send(net, bob, ["alice@example.com", "theodore@example.com"])
+        net.run()
+        net.finish()
+        return net.trace.to_jsonl()
+
+    assert once(7) == once(7)
+
+
+def test_console_session_message_travels_and_is_conserved() -> None:
+    net, _, boxes = two_domains()
+    con = ConsoleSession(net, "mx.example.com")
+    assert con.greeting == ["220 mx.example.com ESMTP smtpsim"]
+    assert con.send_line("MAIL FROM:<x@y.example>")[0].startswith("503")
+    assert con.send_line("HELO test") == ["250 mx.example.com Hello test"]
+    con.send_line("MAIL FROM:<eve@evil.example>")
+    assert con.send_line("RCPT TO:<mallory@example.com>")[0].startswith("550")
+    assert con.send_line("RCPT TO:<alice@example.com>") == ["250 Ok"]
+    assert con.send_line("DATA")[0].startswith("354")
+    for line in ("Subject: hi", "", "hello", "."):
+        replies = con.send_line(line)
+    assert replies[0].startswith("250 Ok: queued as")
+    assert con.send_line("QUIT") == ["221 Bye"]
+    con.deliver()
+    net.finish()
+    assert len(boxes["alice@example.com"].messages) == 1
+    assert check_conservation(net.trace) == []
+    assert ConsoleSession.explain("354 End data") .startswith("Start mail input")
+
+
+def test_summary_mode_keeps_outcomes_but_no_dialog() -> None:
+    net, bob, _ = two_domains(keep="summary")
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    net.finish()
+    assert not net.trace.of(DialogLine)
+    assert net.trace.counts.get("smtp", 0) == 0
+    assert [o.outcome for o in summarize(net.trace)] == ["delivered"]
+
+
+def test_bad_building_blocks_raise_clear_errors() -> None:
+    net, _, _ = two_domains()
+    with pytest.raises(ValueError, match="already exists"):
+        net.add(MTA("mx.example.com", "example.com"))
+    with pytest.raises(ValueError, match="unknown node"):
+        net.link("mx.example.com", "nowhere")
+    with pytest.raises(ValueError, match="need an MDA"):
+        MTA("x", "y", local_domains=["y"])
+    with pytest.raises(ValueError, match="end after"):
+        net.take_down("mx.example.com", 10, 5)
+    box = Mailbox("a@b.example")
+    MDA("m", "b.example", [box])
