@@ -1,0 +1,256 @@
+"""The ``smtpsim`` command line.
+
+Each subcommand is two small functions: ``_add_<name>(subparsers)`` declares its
+arguments and ``cmd_<name>(args) -> int`` runs it and returns the exit status.
+Adding a subcommand (``list``, ``run``, ``lab`` ...) means writing those two and
+adding ``_add_<name>`` to :data:`SUBCOMMANDS`; nothing else changes.
+
+Imports stay light: heavy packages (matplotlib, ipywidgets) may only be imported
+inside the ``cmd_`` function that needs them, so ``smtpsim --help`` is instant.
+
+* ``smtpsim demo [--explain]`` - the classic textbook SMTP dialog, played by the
+  engine's client and server in memory.
+* ``smtpsim serve [...]`` - the engine on a real TCP port (:mod:`smtpsim.bridge`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from email import policy
+from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+from .protocol import (
+    NEED_DATA,
+    ClientConnection,
+    Command,
+    Data,
+    Helo,
+    MailFrom,
+    Quit,
+    RcptTo,
+    Reply,
+    ServerConfig,
+    ServerConnection,
+    ServerEvent,
+    explain,
+)
+
+if TYPE_CHECKING:
+    from .bridge import StoredMessage
+
+__all__ = ["SUBCOMMANDS", "build_parser", "cmd_demo", "cmd_serve", "demo_dialog",
+           "demo_message", "main"]
+
+
+# --------------------------------------------------------------------------- demo
+
+def demo_message() -> bytes:
+    """The textbook message: five header fields, a blank line, a four-line body.
+
+    Built with the standard :mod:`email` package and its ``SMTP`` policy (CRLF line
+    endings), with a fixed Date so the demo prints the same bytes every time.
+    """
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = '"Bob Example" <bob@example.org>'
+    msg["To"] = '"Alice Example" <alice@example.com>'
+    msg["Cc"] = "theodore@example.com"
+    msg["Date"] = "Tue, 15 Jan 2008 16:02:43 -0500"
+    msg["Subject"] = "Test message"
+    msg.set_payload(
+        "Hello Alice.\n"
+        "This is a test message with 5 header fields and 4 lines in the message body.\n"
+        "Your friend,\n"
+        "Bob\n"
+    )
+    return msg.as_bytes()
+
+
+def _lines(data: bytes) -> list[str]:
+    return data.decode("utf-8", "replace").split("\r\n")[:-1]
+
+
+def demo_dialog() -> list[tuple[str, str]]:
+    """The classic dialog (RFC 5321 Appendix D style), as ``(direction, line)`` pairs.
+
+    A :class:`~smtpsim.protocol.ClientConnection` and a
+    :class:`~smtpsim.protocol.ServerConnection` talk in memory, one command and one
+    reply at a time. The client says plain ``HELO`` (so no extensions and no enhanced
+    status codes), which is why it is driven by hand rather than by ``MailSender``
+    (that one always tries EHLO first, as modern MTAs do).
+    """
+    server = ServerConnection(ServerConfig(hostname="smtp.example.com", banner="ESMTP Postfix",
+                                           queue_ids=lambda: "12345"))
+    client = ClientConnection()
+    dialog: list[tuple[str, str]] = []
+
+    def policy_(event: ServerEvent) -> Reply | None:
+        if isinstance(event, Helo):  # Postfix's wording in the textbook example
+            return Reply.of(250, f"Hello {event.domain}, I am glad to meet you")
+        return None
+
+    def server_answers(sent: bytes) -> None:
+        dialog.extend(("C", line) for line in _lines(sent))
+        server.receive_data(sent)
+        event = server.next_event()
+        if event is NEED_DATA:  # pragma: no cover - every step sends a complete line
+            raise RuntimeError("the demo client sent an incomplete command")
+        hear(server.send(policy_(event) or server.default_reply()))
+
+    def hear(data: bytes) -> None:
+        dialog.extend(("S", line) for line in _lines(data))
+        client.receive_data(data)
+        client.next_event()
+
+    hear(server.greet())
+    steps: list[Command] = [Helo("relay.example.org"), MailFrom("bob@example.org"),
+                            RcptTo("alice@example.com"), RcptTo("theodore@example.com"),
+                            Data()]
+    for command in steps:
+        server_answers(client.send(command))
+    server_answers(client.send_content(demo_message()))
+    server_answers(client.send(Quit()))
+    return dialog
+
+
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("demo", help="print the classic SMTP dialog, played by the engine",
+                       description="Print the textbook SMTP dialog (S: server, C: client), "
+                                   "produced by smtpsim's own client and server engines.")
+    p.add_argument("--explain", action="store_true",
+                   help="explain each reply code beside the server's lines")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Print the demo transcript (with ``--explain``: what each reply code means)."""
+    dialog = demo_dialog()
+    width = max(len(line) for d, line in dialog if d == "S") + 3
+    for direction, line in dialog:
+        text = f"{direction}: {line}"
+        if args.explain and direction == "S":
+            text = f"{text:<{width}}  # {explain(int(line[:3]))}"
+        print(text)
+    return 0
+
+
+# -------------------------------------------------------------------------- serve
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    defaults = ServerConfig()
+    p = sub.add_parser("serve", help="run the SMTP engine on a real TCP port",
+                       description="Listen for SMTP on HOST:PORT (loopback by default). "
+                                   "Talk to it with telnet, smtplib or swaks. Stops "
+                                   "cleanly on Ctrl-C (SIGINT) or SIGTERM.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    p.add_argument("--port", type=int, default=2525,
+                   help="TCP port (%(default)s); 0 picks a free one")
+    p.add_argument("--hostname", default=defaults.hostname,
+                   help="the server's name in its greeting (%(default)s)")
+    p.add_argument("--maildir", metavar="DIR", help="store accepted messages in a Maildir")
+    p.add_argument("--trace", metavar="FILE",
+                   help="append every dialog line to FILE as JSON Lines")
+    p.add_argument("--max-connections", type=int, default=20, metavar="N",
+                   help="clients served at once; one more gets 421 (%(default)s)")
+    p.add_argument("--idle-timeout", type=float, default=300.0, metavar="S",
+                   help="seconds of client silence before 421 (%(default)s)")
+    p.add_argument("--max-size", type=int, default=defaults.max_message_size,
+                   metavar="BYTES", help="largest message accepted (%(default)s)")
+    p.set_defaults(func=cmd_serve)
+
+
+def _announce(stored: StoredMessage) -> None:
+    env = stored.envelope
+    rcpts = ", ".join(f"<{r}>" for r in env.rcpt_tos)
+    print(f"accepted {stored.queue_id} from <{env.mail_from or ''}> to {rcpts} "
+          f"({len(stored.content)} octets, {stored.peer})", flush=True)
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from .bridge import JsonlTraceFile, Limits, Maildir, SMTPBridge
+    from .trace import Trace
+
+    config = ServerConfig(hostname=args.hostname, max_message_size=args.max_size)
+    trace = Trace(keep="summary")
+    trace_file = JsonlTraceFile(args.trace) if args.trace else None
+    if trace_file is not None:
+        trace.subscribe(trace_file)
+    maildir = Maildir(args.maildir) if args.maildir else None
+    bridge = SMTPBridge(config, host=args.host, port=args.port, trace=trace,
+                        limits=Limits(max_connections=args.max_connections,
+                                      idle_timeout=args.idle_timeout),
+                        deliver=maildir.deliver if maildir else None, on_accept=_announce)
+    await bridge.start()
+    host, port = bridge.address
+    print(f"listening on {host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no loop signal handlers; Ctrl-C then ends via KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await bridge.close()
+        if trace_file is not None:
+            trace_file.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the bridge until SIGINT or SIGTERM; exit status 0 after a clean stop."""
+    import asyncio
+
+    try:
+        return asyncio.run(_serve(args))
+    except KeyboardInterrupt:  # pragma: no cover - where signal handlers are unavailable
+        return 0
+    except OSError as exc:  # the port is taken, say
+        print(f"smtpsim serve: {exc}", file=sys.stderr)
+        return 1
+
+
+# --------------------------------------------------------------------------- main
+
+#: One ``_add_<name>`` per subcommand, in the order ``--help`` lists them.
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    _add_demo,
+    _add_serve,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``smtpsim`` argument parser with every subcommand in :data:`SUBCOMMANDS`."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="smtpsim",
+                                     description="Watch email travel: a faithful SMTP "
+                                                 "simulation for teaching.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (``sys.exit(main())``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        status: int = args.func(args)
+    except BrokenPipeError:  # output piped into `head`, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return status

@@ -1,0 +1,192 @@
+"""The command line: ``smtpsim demo`` golden output and ``smtpsim serve`` as a process."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smtpsim.cli import build_parser, demo_message, main
+
+GOLDEN = """\
+S: 220 smtp.example.com ESMTP Postfix
+C: HELO relay.example.org
+S: 250 Hello relay.example.org, I am glad to meet you
+C: MAIL FROM:<bob@example.org>
+S: 250 Ok
+C: RCPT TO:<alice@example.com>
+S: 250 Ok
+C: RCPT TO:<theodore@example.com>
+S: 250 Ok
+C: DATA
+S: 354 End data with <CR><LF>.<CR><LF>
+C: From: "Bob Example" <bob@example.org>
+C: To: "Alice Example" <alice@example.com>
+C: Cc: theodore@example.com
+C: Date: Tue, 15 Jan 2008 16:02:43 -0500
+C: Subject: Test message
+C: <empty line>
+C: Hello Alice.
+C: This is a test message with 5 header fields and 4 lines in the message body.
+C: Your friend,
+C: Bob
+C: .
+S: 250 Ok: queued as 12345
+C: QUIT
+S: 221 Bye
+""".replace("<empty line>", "")  # the blank line between header and body is "C: "
+
+
+def test_demo_golden(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    assert capsys.readouterr().out == GOLDEN
+
+
+def test_demo_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--explain"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(GOLDEN.splitlines())
+    assert out[0].startswith("S: 220 smtp.example.com ESMTP Postfix ")
+    assert out[0].endswith("# Service ready: the server greets you and is waiting for HELO "
+                           "or EHLO.")
+    assert out[-1].startswith("S: 221 Bye ")
+    assert "# Service closing" in out[-1]
+    assert all("#" not in line for line in out if line.startswith("C:"))
+
+
+def test_demo_message_is_real_rfc5322() -> None:
+    data = demo_message()
+    assert data.count(b"\r\n") == data.count(b"\n")  # CRLF only
+    head, body = data.split(b"\r\n\r\n")
+    assert len(head.split(b"\r\n")) == 5
+    assert len(body.split(b"\r\n")) == 5  # four lines, each ended by CRLF
+
+
+def test_demo_as_a_process() -> None:
+    done = subprocess.run([sys.executable, "-m", "smtpsim", "demo"], capture_output=True,
+                          text=True, timeout=30, check=True)
+    assert done.stdout == GOLDEN
+
+
+def test_no_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+
+
+def test_serve_flags_and_defaults() -> None:
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port) == ("127.0.0.1", 2525)
+    assert args.max_connections > 0
+    assert args.idle_timeout > 0
+    args = build_parser().parse_args(["serve", "--port", "0", "--max-size", "100",
+                                      "--idle-timeout", "0.5", "--max-connections", "3",
+                                      "--hostname", "mx.test", "--trace", "t.jsonl",
+                                      "--maildir", "M"])
+    assert (args.port, args.max_size, args.idle_timeout) == (0, 100, 0.5)
+
+
+def test_import_is_light() -> None:
+    code = ("import sys, smtpsim.cli; "
+            "print(any(m.split('.')[0] in ('matplotlib', 'ipywidgets', 'simpy', 'asyncio')"
+            " for m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, check=True)
+    assert done.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ serve process
+
+class Server:
+    """``python -m smtpsim serve --port 0 ...`` running as a child process."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smtpsim", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        first = self.line()
+        assert first.startswith("listening on 127.0.0.1:"), first
+        self.port = int(first.rsplit(":", 1)[1])
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def line(self, timeout: float = 15) -> str:
+        return self.lines.get(timeout=timeout)
+
+    def stop(self, sig: int) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=15)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Server]:
+    server = Server("--maildir", str(tmp_path / "Maildir"), "--trace",
+                    str(tmp_path / "trace.jsonl"), "--hostname", "mx.test",
+                    "--idle-timeout", "5")
+    yield server
+    if server.proc.poll() is None:
+        server.proc.kill()
+        server.proc.wait(timeout=15)
+
+
+def test_serve_process_delivers_and_stops_on_sigterm(serve: Server, tmp_path: Path) -> None:
+    msg = b"Subject: via the CLI\r\n\r\nHello\r\n"
+    with smtplib.SMTP("127.0.0.1", serve.port, timeout=5) as client:
+        client.sendmail("bob@example.org", ["alice@example.com"], msg)
+    line = serve.line()
+    assert line.startswith("accepted ")
+    assert "from <bob@example.org> to <alice@example.com>" in line
+    (stored,) = (tmp_path / "Maildir" / "new").iterdir()
+    assert stored.read_bytes() == b"Return-Path: <bob@example.org>\r\n" + msg
+
+    # A client still connected when SIGTERM arrives is told 421 and disconnected.
+    sock = socket.create_connection(("127.0.0.1", serve.port), timeout=5)
+    f = sock.makefile("rb")
+    assert f.readline().startswith(b"220 mx.test")
+    assert serve.stop(signal.SIGTERM) == 0
+    assert f.readline().startswith(b"421 ")
+    sock.close()
+    records = [json.loads(x) for x in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert {"t", "kind", "node", "session", "dir", "line"} <= records[1].keys()
+    assert [r["session"] for r in records if r["kind"] == "session-open"] == ["s1", "s2"]
+    assert records[-1]["kind"] == "session-close"
+    assert records[-1]["reason"] == "server shutdown"
+
+
+def test_serve_process_stops_on_sigint(serve: Server) -> None:
+    assert serve.stop(signal.SIGINT) == 0
+    assert "Traceback" not in serve.proc.stderr.read()  # type: ignore[union-attr]
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", serve.port), timeout=2)
+
+
+def test_serve_process_limits() -> None:
+    server = Server("--max-size", "100", "--max-connections", "1", "--idle-timeout", "0.5")
+    try:
+        first = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        ff = first.makefile("rb")
+        assert ff.readline().startswith(b"220")
+        second = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        assert second.makefile("rb").readline().startswith(b"421 4.3.2 Too many connections")
+        second.close()
+        assert ff.readline().startswith(b"421 Idle timeout")  # after 0.5 s of silence
+        first.close()
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=5) as client, \
+                pytest.raises(smtplib.SMTPSenderRefused) as err:
+            client.sendmail("bob@example.org", ["a@example.com"], b"x" * 200 + b"\r\n")
+        assert err.value.smtp_code == 552
+    finally:
+        assert server.stop(signal.SIGTERM) == 0
