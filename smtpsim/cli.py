@@ -18,10 +18,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .protocol import (
@@ -218,12 +221,77 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
 
 
+# ---------------------------------------------------------------------------- lab
+
+def course_source() -> Path:
+    """Where the course notebooks are: the checkout's ``notebooks/`` folder, or the copy
+    bundled inside the installed package (``smtpsim/_notebooks``)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "notebooks", here / "_notebooks"):
+        if any(candidate.glob("*.ipynb")):
+            return candidate
+    raise FileNotFoundError("the course notebooks are not installed with this smtpsim")
+
+
+def copy_course(target: Path) -> list[Path]:
+    """Copy the course into ``target``, never overwriting a student's edited notebook.
+
+    Returns the notebooks copied (those already present are left as they are).
+    """
+    source = course_source()
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for nb in sorted(source.glob("*.ipynb")):
+        dest = target / nb.name
+        if not dest.exists():
+            shutil.copy2(nb, dest)
+            copied.append(dest)
+    return copied
+
+
+def _add_lab(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("lab", help="open the course in JupyterLab",
+                       description="Open JupyterLab on the course notebooks. In a source "
+                                   "checkout it opens notebooks/ in place; from an installed "
+                                   "package it first copies the notebooks into DIR.")
+    p.add_argument("--dir", default="smtpsim-course", metavar="DIR",
+                   help="working folder for an installed package's course (%(default)s)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--print-only", action="store_true",
+                   help="prepare the folder and print the command instead of running it")
+    p.set_defaults(func=cmd_lab)
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Open JupyterLab on ``00-start-here.ipynb``."""
+    try:
+        source = course_source()
+    except FileNotFoundError as exc:
+        print(f"smtpsim lab: {exc}", file=sys.stderr)
+        return 1
+    if source.name == "notebooks":  # a checkout: work on the course in place
+        folder = source
+    else:
+        folder = Path(args.dir).resolve()
+        copied = copy_course(folder)
+        print(f"course in {folder} ({len(copied)} notebook(s) copied)", flush=True)
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}"]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    cmd.append(str(folder / "00-start-here.ipynb"))
+    if args.print_only:
+        print(" ".join(cmd))
+        return 0
+    return subprocess.call(cmd)
+
+
 # --------------------------------------------------------------------------- main
 
 #: One ``_add_<name>`` per subcommand, in the order ``--help`` lists them.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_demo,
     _add_serve,
+    _add_lab,
 ]
 
 

@@ -190,3 +190,25 @@ def test_serve_process_limits() -> None:
         assert err.value.smtp_code == 552
     finally:
         assert server.stop(signal.SIGTERM) == 0
+
+
+def test_lab_copies_the_course_without_overwriting_work(tmp_path, capsys) -> None:
+    from smtpsim.cli import copy_course, course_source
+
+    first = copy_course(tmp_path / "course")
+    names = sorted(p.name for p in first)
+    assert "00-start-here.ipynb" in names
+    assert names == sorted(p.name for p in course_source().glob("*.ipynb"))
+    edited = tmp_path / "course" / "00-start-here.ipynb"
+    edited.write_text("my notes")
+    assert copy_course(tmp_path / "course") == []  # nothing overwritten
+    assert edited.read_text() == "my notes"
+
+
+def test_lab_prints_the_jupyter_command(capsys) -> None:
+    from smtpsim.cli import main
+
+    assert main(["lab", "--print-only", "--no-browser"]) == 0
+    out = capsys.readouterr().out
+    assert "-m jupyter lab" in out
+    assert out.strip().endswith("00-start-here.ipynb")
