@@ -24,7 +24,7 @@ import sys
 import time
 
 
-def build(n: int, keep: str):  # noqa: ANN201
+def build(n: int, keep: str):
     from smtpsim.sim import MDA, MTA, Mailbox, Network, SubmissionServer, UserAgent
 
     net = Network(seed=1, keep=keep)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ._commands import AuthData, Command, Ehlo
+from ._commands import AuthData, Command, Ehlo, Helo
 from ._data import dot_stuff
 from ._replies import Reply, ReplyReader
 from ._server import NEED_DATA, ConnectionClosed, NeedData
@@ -137,10 +137,13 @@ class ClientConnection:
             raise RemoteProtocolError(f"reply nobody asked for: {reply}")
         command, key = self._pending.popleft()
         self.state = next_state(self.state, key, reply.code)
-        if isinstance(command, Ehlo) and reply.is_success:
+        if isinstance(command, (Ehlo, Helo)) and reply.is_success:
+            # A successful hello starts afresh: after HELO no extension is in use
+            # (RFC 5321 §4.1.1.1), after EHLO exactly those the reply lists.
             self.extensions = {}
-            for line in reply.lines[1:]:
-                word, _, arg = line.partition(" ")
-                self.extensions[word.upper()] = arg
+            if isinstance(command, Ehlo):
+                for line in reply.lines[1:]:
+                    word, _, arg = line.partition(" ")
+                    self.extensions[word.upper()] = arg
             self._reader.enhanced = "ENHANCEDSTATUSCODES" in self.extensions
         return ReplyReceived(command, reply)

@@ -136,8 +136,16 @@ class Command:
         return self.verb
 
     def to_bytes(self) -> bytes:
-        """The command line as it goes on the wire, CRLF included."""
-        return (self.to_line() + "\r\n").encode("utf-8")
+        """The command line as it goes on the wire, CRLF included.
+
+        Raises:
+            LocalProtocolError: a field holds CR or LF, which would smuggle a second
+                command onto the wire (``Helo("x\\r\\nMAIL FROM:<...>")``).
+        """
+        line = self.to_line()
+        if "\r" in line or "\n" in line:
+            raise LocalProtocolError(f"a command line may not contain CR or LF: {line!r}")
+        return (line + "\r\n").encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +341,8 @@ def parse_command(line: str, *, utf8_ok: bool = False, auth_mechanisms: tuple[st
         The command, or a :class:`BadCommand` carrying the error reply.
     """
     verb, _, rest = line.partition(" ")
-    upper = verb.upper()
+    # Verbs are ASCII: "maıl".upper() is "MAIL" in Python, but not in SMTP.
+    upper = verb.upper() if verb.isascii() else ""
     if upper in ("HELO", "EHLO"):
         domain = rest.strip()
         if not domain:
@@ -378,7 +387,10 @@ def parse_command(line: str, *, utf8_ok: bool = False, auth_mechanisms: tuple[st
         mech = parts[0].upper()
         if mech not in auth_mechanisms:
             return _err(line, 504, "5.5.4", f"Unrecognized authentication type {mech}", upper)
-        return Auth(mech, parts[1] if len(parts) == 2 else None)
+        if len(parts) == 1:
+            return Auth(mech)
+        # RFC 4954 §4: a lone "=" is an initial response that is empty.
+        return Auth(mech, "" if parts[1] == "=" else parts[1])
     if upper in ("EXPN", "TURN", "SEND", "SOML", "SAML", "STARTTLS", "BDAT", "ETRN"):
         return _err(line, 502, "5.5.1", f"{upper} not implemented", upper)
     return _err(line, 500, "5.5.2", "Syntax error, command unrecognized", "")

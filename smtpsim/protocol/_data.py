@@ -22,12 +22,12 @@ from ._replies import Reply
 
 __all__ = ["DataReader", "dot_stuff", "has_bare_line_ending", "normalize_line_endings"]
 
-_BARE = re.compile(rb"\r(?!\n)|(?<!\r)\n")
-
-
 def has_bare_line_ending(data: bytes) -> bool:
     """True if ``data`` holds a CR not followed by LF, or an LF not preceded by CR."""
-    return _BARE.search(data) is not None
+    # Every CR and every LF belongs to a CRLF exactly when the three counts agree
+    # (three passes in C: much faster than a regular expression with look-behind).
+    pairs = data.count(b"\r\n")
+    return data.count(b"\r") != pairs or data.count(b"\n") != pairs
 
 
 def normalize_line_endings(data: bytes) -> bytes:
@@ -63,12 +63,25 @@ class _Verdict:
     reply: Reply | None
 
 
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
 class DataReader:
     """Reads message content after ``354`` until ``<CRLF>.<CRLF>``, un-stuffing dots.
 
-    Memory stays bounded: once the content is over ``max_size`` (or a line is over
-    ``max_line``) the rest is read and thrown away, so that the end can still be found
-    and the whole message refused with one 5xx reply, never silently truncated.
+    Theory of operation: the received bytes are cut into lines at each CRLF. A line
+    holding only a dot ends the content; any other line loses one leading dot (the
+    client doubled it) and is kept. Memory stays bounded: a partial line longer than
+    any legal line is consumed at once and remembered as "the middle of a line", so
+    its end can never be mistaken for the start of a new one (a ``.`` that happens to
+    sit at a chunk boundary must not end the message). Once the content is over
+    ``max_size`` (or a line is over ``max_line``) the rest is read and thrown away, so
+    that the end can still be found and the whole message refused with one 5xx reply,
+    never silently truncated.
+
+    With the ``"normalize"`` policy a bare CR or LF also ends a text line (it is
+    rewritten as CRLF and the next line is un-stuffed like any other), but it never
+    ends the content: only ``<CRLF>.<CRLF>`` does.
 
     Args:
         max_size: the largest message accepted, in octets (SIZE).
@@ -84,7 +97,9 @@ class DataReader:
         self.max_line = max_line
         self.policy = bare_line_endings
         self._buf = bytearray()
-        self._parts: list[bytes] = []
+        self._parts: list[bytes] = []  # accepted content, line endings included
+        self._mid_line = False  # the buffer starts inside a line partly consumed
+        self._line_len = 0  # octets of the current text line consumed so far
         self.size = 0
         self.too_big = False
         self.too_long = False
@@ -95,54 +110,94 @@ class DataReader:
         """Take received bytes; return any bytes left over after the end of DATA."""
         buf = self._buf
         buf += data
+        if not self._mid_line and not self._parts and not self.size and self._whole(buf):
+            rest = bytes(buf)
+            buf.clear()
+            return rest
         pos = 0
         while True:
             i = buf.find(b"\r\n", pos)
             if i < 0:
-                tail = len(buf) - pos
-                if tail > self.max_line + 1 and not self._tail_ok(buf, pos):
-                    self.too_long = True
-                    self.bare = self.bare or has_bare_line_ending(bytes(buf[pos:-1]))
-                    # keep the last byte: it may be the CR of a CRLF
-                    pos = len(buf) - 1
-                del buf[:pos]
-                return b""
-            line = bytes(buf[pos:i])
-            pos = i + 2
-            if line == b".":
+                break
+            if i == pos + 1 and buf[pos] == 0x2E and not self._mid_line:  # b"."
                 self.done = True
-                rest = bytes(buf[pos:])
+                rest = bytes(buf[i + 2 :])
                 buf.clear()
                 return rest
-            if line.startswith(b"."):
-                line = line[1:]
-            self._take(line)
+            self._take(bytes(buf[pos:i]), complete=True)
+            pos = i + 2
+        if len(buf) - pos > self.max_line:
+            # Longer than any legal line: consume it now; keep a final CR, which may be
+            # the first half of a CRLF.
+            end = len(buf) - 1 if buf[-1] == 0x0D else len(buf)
+            self._take(bytes(buf[pos:end]), complete=False)
+            pos = end
+        del buf[:pos]
+        return b""
 
-    def _tail_ok(self, buf: bytearray, pos: int) -> bool:
-        """With the normalize policy a bare LF or CR ends a line too."""
-        if self.policy != "normalize":
+    def _whole(self, buf: bytearray) -> bool:
+        """The fast path: the whole, clean message is in ``buf``; take it in one go.
+
+        It gives exactly what the line-by-line path gives, or it declines (returns
+        False, consuming nothing) and leaves anything unusual to that path.
+        """
+        if buf[:3] == b".\r\n":
+            end = 0
+        else:
+            end = buf.find(b"\r\n.\r\n")
+            if end < 0:
+                return False
+            end += 2
+        body = bytes(buf[:end])
+        if len(body) > self.max_size + 2 or has_bare_line_ending(body):
             return False
-        tail = bytes(buf[pos:])
-        last = max(tail.rfind(b"\n"), tail.rfind(b"\r"))
-        return last >= 0 and len(tail) - last - 1 <= self.max_line
+        if body and max(map(len, body.split(b"\r\n"))) + 2 > self.max_line:
+            return False
+        # Un-stuff: one dot goes from the start of every line that has one.
+        content = body.replace(b"\r\n.", b"\r\n")
+        if content[:1] == b".":
+            content = content[1:]
+        if len(content) > self.max_size:
+            return False
+        self._parts.append(content)
+        self.size = len(content)
+        self.done = True
+        del buf[: end + 3]
+        return True
 
-    def _take(self, line: bytes) -> None:
-        if b"\r" in line or b"\n" in line:
+    def _take(self, segment: bytes, complete: bool) -> None:
+        """Account for ``segment``, the next piece of a line (all of it if ``complete``)."""
+        starts_line = not self._mid_line
+        self._mid_line = not complete
+        if b"\r" in segment or b"\n" in segment:
             self.bare = True
             if self.policy == "normalize":
-                pieces = re.split(rb"\r|\n", line)
-                if any(len(p) + 2 > self.max_line for p in pieces):
-                    self.too_long = True
-                line = b"\r\n".join(pieces)
-            elif len(line) + 2 > self.max_line:
-                self.too_long = True
-        elif len(line) + 2 > self.max_line:
+                self._take_normalized(segment, starts_line, complete)
+                return
+        if starts_line and segment[:1] == b".":
+            segment = segment[1:]
+        self._add(segment, complete)
+
+    def _take_normalized(self, segment: bytes, starts_line: bool, complete: bool) -> None:
+        # Every bare CR or LF ends a text line; each new line is un-stuffed.
+        pieces = _LINE_BREAK.split(segment)
+        for n, piece in enumerate(pieces):
+            if (n > 0 or starts_line) and piece[:1] == b".":
+                piece = piece[1:]
+            self._add(piece, complete or n < len(pieces) - 1)
+
+    def _add(self, text: bytes, ends_line: bool) -> None:
+        self._line_len += len(text)
+        if self._line_len + 2 > self.max_line:
             self.too_long = True
-        self.size += len(line) + 2
+        if ends_line:
+            text += b"\r\n"
+            self._line_len = 0
+        self.size += len(text)
         if self.size > self.max_size:
             self.too_big = True
         if not (self.too_big or self.too_long or (self.bare and self.policy == "reject")):
-            self._parts.append(line)
+            self._parts.append(text)
 
     def verdict(self) -> _Verdict:
         """After the end of DATA: the content, or the reply refusing it."""
@@ -155,6 +210,4 @@ class DataReader:
         if self.too_big:
             return _Verdict(None, Reply.of(552, "Message size exceeds fixed maximum message "
                                                 "size", "5.3.4"))
-        if not self._parts:
-            return _Verdict(b"", None)
-        return _Verdict(b"\r\n".join(self._parts) + b"\r\n", None)
+        return _Verdict(b"".join(self._parts), None)

@@ -42,10 +42,12 @@ class WireLine:
 
 
 def _lines(data: bytes) -> list[str]:
-    parts = data.split(b"\r\n")
-    if parts and parts[-1] == b"":
+    # Decoding first and splitting after gives the same lines (CR and LF are ASCII,
+    # so no UTF-8 sequence spans them) with one decode per flight instead of per line.
+    parts = data.decode("utf-8", "replace").split("\r\n")
+    if parts and parts[-1] == "":
         parts.pop()
-    return [p.decode("utf-8", "replace") for p in parts]
+    return parts
 
 
 def converse(sender: MailSender, server: ServerConnection, policy: Policy | None = None, *,
@@ -69,10 +71,15 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
     for line in _lines(to_client):
         out.append(WireLine(flight, "S", line, server.state))
     while flight < max_flights:
-        sender.receive_data(to_client)
+        if to_client:
+            sender.receive_data(to_client)
+        if server.state is State.CLOSED:
+            sender.receive_data(b"")  # the server hung up after its last reply
         to_server = sender.data_to_send()
-        if sender.done and not to_server:
-            if server.state is not State.CLOSED:
+        if not to_server:
+            # Nothing more to say. b"" would mean EOF to the server, so only a client
+            # that has finished hangs up; either way the dialog is over.
+            if sender.done and server.state is not State.CLOSED:
                 server.receive_data(b"")
                 server.next_event()
             break
@@ -80,7 +87,6 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
         pending = _lines(to_server)
         server.receive_data(to_server)
         to_client = b""
-        replies: list[str] = []
         while (event := server.next_event()) is not NEED_DATA:
             if isinstance(event, ConnectionClosed):
                 break
@@ -95,7 +101,6 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
             to_client += data
             for line in consumed:
                 out.append(WireLine(flight, "C", line, server.state))
-            replies.extend(_lines(data))
             for line in _lines(data):
                 out.append(WireLine(flight, "S", line, server.state))
             if server.state is State.CLOSED:

@@ -32,7 +32,9 @@ __all__ = [
     "explain",
 ]
 
-_ENHANCED_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
+_ENHANCED_RE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$", re.ASCII)
+#: A reply line: three ASCII digits, then a space, a hyphen or nothing (RFC 5321 §4.2).
+_REPLY_LINE_RE = re.compile(rb"([0-9]{3})([ -]|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,11 @@ class Reply:
 
     def to_bytes(self, enhanced: bool = True, utf8: bool = False) -> bytes:
         """The reply as it goes on the wire, every line ended by CRLF."""
-        data = "".join(line + "\r\n" for line in self.to_lines(enhanced))
+        if len(self.lines) == 1:  # the common case, without the list
+            prefix = f"{self.enhanced} " if enhanced and self.enhanced else ""
+            data = f"{self.code} {prefix}{self.lines[0]}\r\n"
+        else:
+            data = "".join(line + "\r\n" for line in self.to_lines(enhanced))
         return data.encode("utf-8" if utf8 else "ascii", "strict" if utf8 else "replace")
 
     def __str__(self) -> str:
@@ -153,10 +159,11 @@ class ReplyReader:
                 return None
             raw = bytes(self._buf[:i]).rstrip(b"\r")
             del self._buf[: i + 1]
+            m = _REPLY_LINE_RE.match(raw)
             line = raw.decode("utf-8", "replace")
-            if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
+            if m is None:
                 raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
-            code = int(line[:3])
+            code = int(m.group(1))
             if self._code is not None and code != self._code:
                 raise RemoteProtocolError(f"reply code changed inside a multi-line reply: {line!r}")
             self._code = code

@@ -18,6 +18,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..errors import LocalProtocolError
 from ._client import ClientConnection, ReplyReceived
 from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
 from ._replies import Reply
@@ -29,12 +30,20 @@ __all__ = ["MailSender", "Outgoing", "RecipientResult"]
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to send: its envelope and its content (CRLF line endings)."""
+    """One message to send: its envelope and its content (CRLF line endings).
+
+    Raises:
+        LocalProtocolError: no recipients (SMTP cannot send a message to nobody).
+    """
 
     sender: str
     recipients: tuple[str, ...]
     content: bytes
     id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.recipients or isinstance(self.recipients, str):
+            raise LocalProtocolError("a message needs a tuple of one or more recipients")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,7 @@ class _Txn:
     message: Outgoing
     accepted: list[str] = field(default_factory=list)
     mail_ok: bool = True
+    rcpts_sent: int = 0  # without PIPELINING: how many RCPT TO have gone out
 
 
 def _needs_utf8(msg: Outgoing) -> bool:
@@ -76,6 +86,8 @@ class MailSender:
         messages: what to send, in order, in this one session.
         auth: ``(username, password)`` to log in with AUTH PLAIN (submission).
         pipelining: use PIPELINING when the server offers it.
+        ehlo: greet with EHLO (and fall back to HELO on a 5xx); False sends plain
+            HELO, as an RFC 821 client does: no extensions, no enhanced codes.
 
     Use: ``receive_data(bytes)`` with everything the server sends, ``data_to_send()``
     for the bytes to write, until :attr:`done`. ``results`` then holds one
@@ -83,7 +95,8 @@ class MailSender:
     """
 
     def __init__(self, helo: str, messages: Sequence[Outgoing], *,
-                 auth: tuple[str, str] | None = None, pipelining: bool = True) -> None:
+                 auth: tuple[str, str] | None = None, pipelining: bool = True,
+                 ehlo: bool = True) -> None:
         self.client = ClientConnection()
         self.helo = helo
         self.messages = list(messages)
@@ -97,7 +110,7 @@ class MailSender:
         self._out = bytearray()
         self._next = 0
         self._txn: _Txn | None = None
-        self._tried_helo = False
+        self._tried_helo = not ehlo
         self._awaiting_content_reply = False
 
     # -- I/O ---------------------------------------------------------------
@@ -143,9 +156,16 @@ class MailSender:
 
     # -- the dialog ---------------------------------------------------------
     def _on_reply(self, to: Command | str, reply: Reply) -> None:
+        if reply.code == 421 and not isinstance(to, Quit):
+            # RFC 5321 §3.8: 421 from any step means "closing now"; nothing more can be
+            # sent. Everything not yet settled is deferred with this reply.
+            self._awaiting_content_reply = False
+            self._settle_rest(reply, _phase(to))
+            self.done = True
+            return
         if to == GREETING:
             if reply.code == 220:
-                self._send(Ehlo(self.helo))
+                self._send(Helo(self.helo) if self._tried_helo else Ehlo(self.helo))
             else:
                 self._settle_rest(reply, "greeting")
                 self._quit(reply)
@@ -172,7 +192,7 @@ class MailSender:
                 if not self._pipelined():
                     self._finish_txn()
             elif not self._pipelined():
-                self._send(RcptTo(self._txn.message.recipients[0]))
+                self._send_next_rcpt(self._txn)
         elif isinstance(to, RcptTo):
             self._on_rcpt(to, reply)
         elif isinstance(to, Data):
@@ -193,6 +213,8 @@ class MailSender:
         elif isinstance(to, Rset):
             self._start_next()
         elif isinstance(to, Quit) or to == "unsolicited":
+            if reply.is_success:  # never let a 221 count as a delivery
+                reply = Reply.of(451, "Session ended before the message was sent", "4.4.2")
             self._settle_rest(reply, "connection")
             self.done = True
 
@@ -251,14 +273,17 @@ class MailSender:
                 self._settle(txn.index, [to.address], reply, "rcpt")
         if self._pipelined():
             return
-        rcpts = txn.message.recipients
-        pos = rcpts.index(to.address)
-        if pos + 1 < len(rcpts):
-            self._send(RcptTo(rcpts[pos + 1]))
+        if txn.rcpts_sent < len(txn.message.recipients):
+            self._send_next_rcpt(txn)
         elif txn.accepted:
             self._send(Data())
         else:
             self._finish_txn()
+
+    def _send_next_rcpt(self, txn: _Txn) -> None:
+        # Counted, not looked up: a recipient listed twice must not loop forever.
+        self._send(RcptTo(txn.message.recipients[txn.rcpts_sent]))
+        txn.rcpts_sent += 1
 
     def _finish_txn(self) -> None:
         self._txn = None
@@ -279,3 +304,16 @@ class MailSender:
             self.done = True
             return
         self._send(Quit())
+
+
+_PHASES = {"EHLO": "ehlo", "HELO": "ehlo", "AUTH": "auth", "MAIL": "mail", "RCPT": "rcpt",
+           "DATA": "data", "RSET": "connection", "QUIT": "connection"}
+
+
+def _phase(to: Command | str) -> str:
+    """The :attr:`RecipientResult.phase` for a reply to ``to``."""
+    if to == GREETING:
+        return "greeting"
+    if to == END_OF_DATA:
+        return "content"
+    return _PHASES.get(to.verb, "connection") if isinstance(to, Command) else "connection"

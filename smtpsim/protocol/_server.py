@@ -181,6 +181,10 @@ class ServerConfig:
     max_text_line: int = 1000
     queue_ids: Callable[[], str] | None = None
 
+    def __post_init__(self) -> None:
+        if self.bare_line_endings not in ("reject", "normalize"):
+            raise LocalProtocolError("bare_line_endings must be 'reject' or 'normalize'")
+
     def extensions(self) -> list[str]:
         """The EHLO keywords this configuration advertises, in the usual order."""
         ext = []
@@ -215,6 +219,14 @@ _HELP_TEXT = {
     "QUIT": ("QUIT: end the session",),
     "AUTH": ("AUTH PLAIN <base64 of \\0user\\0password> or AUTH LOGIN: log in",),
 }
+
+
+# The default replies that never vary, built (and validated) once.
+_MAIL_OK = Reply.of(250, "Ok", "2.1.0")
+_RCPT_OK = Reply.of(250, "Ok", "2.1.5")
+_START_DATA = Reply.of(354, "End data with <CR><LF>.<CR><LF>")
+_OK = Reply.of(250, "Ok", "2.0.0")
+_BYE = Reply.of(221, "Bye", "2.0.0")
 
 
 class ServerConnection:
@@ -340,16 +352,16 @@ class ServerConnection:
         if isinstance(event, Helo):
             return Reply.of(250, f"{cfg.hostname} Hello {event.domain}")
         if isinstance(event, MailFrom):
-            return Reply.of(250, "Ok", "2.1.0")
+            return _MAIL_OK
         if isinstance(event, RcptTo):
-            return Reply.of(250, "Ok", "2.1.5")
+            return _RCPT_OK
         if isinstance(event, Data):
-            return Reply.of(354, "End data with <CR><LF>.<CR><LF>")
+            return _START_DATA
         if isinstance(event, MessageReceived):
             qid = cfg.queue_ids() if cfg.queue_ids else f"{next(self._counter):X}"
             return Reply.of(250, f"Ok: queued as {qid}", "2.0.0")
         if isinstance(event, (Rset, Noop)):
-            return Reply.of(250, "Ok", "2.0.0")
+            return _OK
         if isinstance(event, Vrfy):
             return Reply.of(252, "Cannot VRFY user, but will accept message and attempt "
                                  "delivery", "2.0.0")
@@ -359,7 +371,7 @@ class ServerConnection:
                 return Reply.of(504, f"HELP topic {event.topic!r} unknown", "5.5.4")
             return Reply(214, (*text, "End of HELP info"), "2.0.0")
         if isinstance(event, Quit):
-            return Reply.of(221, "Bye", "2.0.0")
+            return _BYE
         if isinstance(event, Auth):
             return Reply.of(334, "VXNlcm5hbWU6" if event.mechanism == "LOGIN" else "")
         if isinstance(event, AuthData):
@@ -386,10 +398,13 @@ class ServerConnection:
         """The next event, or :data:`NEED_DATA` if more bytes must arrive first.
 
         Raises:
-            LocalProtocolError: the previous event has not been answered yet.
+            LocalProtocolError: the previous event has not been answered yet, or the
+                greeting has not been sent (call :meth:`greet` first).
         """
         if self._pending is not None:
             raise LocalProtocolError(f"reply to {self._pending!r} first")
+        if self.state is State.CONNECTED:
+            raise LocalProtocolError("the server speaks first: call greet() before next_event()")
         if self.state is State.CLOSED:
             return NEED_DATA
         event: ServerEvent | None
@@ -441,7 +456,8 @@ class ServerConnection:
         return self._parse(raw)
 
     def _bad(self, line: str, code: int, enhanced: str, text: str, verb: str = "") -> BadCommand:
-        self._pending_key = verb
+        # Any error during an AUTH exchange ends the exchange (RFC 4954 §4).
+        self._pending_key = AUTH_DATA if self.state is State.AUTH else verb
         return BadCommand(line, Reply.of(code, text, enhanced), verb)
 
     def _parse(self, raw: bytes) -> ServerEvent:
@@ -460,6 +476,9 @@ class ServerConnection:
         if not line.isascii() and verb not in ("MAIL", "RCPT"):
             return self._bad(line, 501, "5.5.2", "Non-ASCII characters are not allowed here")
         utf8_ok = cfg.smtputf8 and self.esmtp and (verb == "MAIL" or self.envelope.smtputf8)
+        if verb == "AUTH" and cfg.auth_mechanisms and not self.esmtp:
+            return self._bad(line, 503, "5.5.1", "Bad sequence of commands: send EHLO first "
+                             "(AUTH is an ESMTP extension)", "AUTH")
         cmd = parse_command(line, utf8_ok=utf8_ok,
                             auth_mechanisms=cfg.auth_mechanisms if self.esmtp else ())
         if isinstance(cmd, BadCommand):
@@ -493,7 +512,7 @@ class ServerConnection:
             if not self.esmtp:
                 return self._bad(line, 555, "5.5.4", "MAIL parameters need EHLO", "MAIL")
             if key == "SIZE":
-                if value is None or not value.isdigit():
+                if value is None or not (value.isascii() and value.isdigit()):
                     return self._bad(line, 501, "5.5.4", "Bad SIZE parameter", "MAIL")
                 if int(value) > cfg.max_message_size:
                     return self._bad(line, 552, "5.3.4",

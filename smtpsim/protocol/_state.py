@@ -49,6 +49,10 @@ class State(enum.Enum):
     #: QUIT answered 221 (or 421, or the connection dropped).
     CLOSED = "CLOSED"
 
+    # Members are singletons compared by identity, so the identity hash is correct;
+    # Enum's own __hash__ runs in Python and showed up on every table lookup.
+    __hash__ = object.__hash__
+
 
 S = State
 
