@@ -163,6 +163,9 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="seconds of client silence before 421 (%(default)s)")
     p.add_argument("--max-size", type=int, default=defaults.max_message_size,
                    metavar="BYTES", help="largest message accepted (%(default)s)")
+    p.add_argument("--scenario", metavar="NAME_OR_FILE",
+                   help="serve this scenario's entry server: accepted messages travel its "
+                        "simulated network; the delivery summary is printed on exit")
     p.set_defaults(func=cmd_serve)
 
 
@@ -173,9 +176,56 @@ def _announce(stored: StoredMessage) -> None:
           f"({len(stored.content)} octets, {stored.peer})", flush=True)
 
 
+async def _wait_for_signal() -> None:
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no loop signal handlers; Ctrl-C then ends via KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve_scenario(args: argparse.Namespace) -> int:
+    from .bridge import JsonlTraceFile
+    from .bridge._scenario import ScenarioServer
+    from .scenarios import load
+    from .sim.summary import format_summary, summarize
+
+    scenario = load(args.scenario)
+    net = scenario.build()
+    trace_file = JsonlTraceFile(args.trace) if args.trace else None
+    if trace_file is not None:
+        net.trace.subscribe(trace_file)
+    server = ScenarioServer(net, scenario.entry, host=args.host, port=args.port,
+                            idle_timeout=args.idle_timeout,
+                            on_message=lambda m: print(f"accepted {m}; it travels "
+                                                       f"{scenario.name}'s network", flush=True))
+    await server.start()
+    host, port = server.address
+    print(f"listening on {host}:{port}", flush=True)
+    print(f"scenario {scenario.name}: {scenario.entry} is on the socket", flush=True)
+    try:
+        await _wait_for_signal()
+    finally:
+        await server.close()
+        net.run(scenario.until)
+        net.finish()
+        print(format_summary(summarize(net.trace)), end="", flush=True)
+        if trace_file is not None:
+            trace_file.close()
+    return 0
+
+
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import signal
+
+    if args.scenario:
+        return await _serve_scenario(args)
 
     from .bridge import JsonlTraceFile, Limits, Maildir, SMTPBridge
     from .trace import Trace
@@ -219,6 +269,68 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:  # the port is taken, say
         print(f"smtpsim serve: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # a bad scenario (ScenarioError is a ValueError)
+        print(f"smtpsim serve: {exc}", file=sys.stderr)
+        return 2
+
+
+# ---------------------------------------------------------------------- list / run
+
+def _add_list(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("list", help="list the ready scenarios",
+                       description="The ready scenarios, one line each: name and title.")
+    p.set_defaults(func=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print each ready scenario's name and title."""
+    from .scenarios import list_scenarios
+
+    items = list_scenarios()
+    width = max(len(name) for name, _ in items)
+    for name, title in items:
+        print(f"{name:<{width}}  {title}")
+    return 0
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run a scenario and print what happened",
+                       description="Run a ready scenario (by name) or a scenario file (TOML) "
+                                   "and print every hop's SMTP dialog and a delivery summary.")
+    p.add_argument("scenario", metavar="NAME_OR_FILE")
+    p.add_argument("--format", choices=("text", "jsonl"), default="text",
+                   help="text: transcript + summary; jsonl: the whole trace (%(default)s)")
+    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.add_argument("--until", type=float, default=None, metavar="SECONDS",
+                   help="stop at this simulated time (default: the scenario's, or the end)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario; print its transcript and delivery summary (or JSON Lines)."""
+    from .errors import ScenarioError
+    from .scenarios import load
+    from .sim.progress import run_with_progress
+    from .sim.summary import format_summary, summarize
+
+    try:
+        scenario = load(args.scenario)
+    except ScenarioError as exc:
+        print(f"smtpsim run: {exc}", file=sys.stderr)
+        return 2
+    if args.until is not None and args.until <= 0:
+        print("smtpsim run: --until must be positive", file=sys.stderr)
+        return 2
+    net = scenario.build(seed=args.seed)
+    run_with_progress(net, scenario.until if args.until is None else args.until)
+    net.finish()
+    if args.format == "jsonl":
+        net.trace.write_jsonl(sys.stdout)
+        return 0
+    print(f"# {scenario.title}\n")
+    print(net.trace.transcript())
+    print(format_summary(summarize(net.trace)), end="")
+    return 0
 
 
 # ---------------------------------------------------------------------------- lab
@@ -290,6 +402,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
 #: One ``_add_<name>`` per subcommand, in the order ``--help`` lists them.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_demo,
+    _add_list,
+    _add_run,
     _add_serve,
     _add_lab,
 ]

@@ -212,3 +212,84 @@ def test_lab_prints_the_jupyter_command(capsys) -> None:
     out = capsys.readouterr().out
     assert "-m jupyter lab" in out
     assert out.strip().endswith("00-start-here.ipynb")
+
+
+def test_list_names_every_ready_scenario(capsys) -> None:
+    from smtpsim.cli import main
+    from smtpsim.scenarios import list_scenarios
+
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(list_scenarios()) >= 10
+    assert lines[0].split()[0] == "classic"
+
+
+def test_run_prints_every_hop_and_a_delivery_summary(capsys) -> None:
+    from smtpsim.cli import main
+
+    assert main(["run", "mx-failover"]) == 0
+    out = capsys.readouterr().out
+    assert "--- smtp.example.org -> mx2.example.com" in out
+    assert "S: 221 2.0.0 Bye" in out
+    summary = out[out.index("Delivery summary:"):]
+    assert "alice@example.com: DELIVERED after 20.0 min" in summary
+    assert "mx2.example.com -> mx1.example.com" in summary
+
+
+def test_run_jsonl_is_the_trace_and_seed_is_deterministic(capsys) -> None:
+    import json
+
+    from smtpsim.cli import main
+
+    assert main(["run", "cross-domain", "--format", "jsonl", "--seed", "4"]) == 0
+    first = capsys.readouterr().out
+    assert main(["run", "cross-domain", "--format", "jsonl", "--seed", "4"]) == 0
+    assert capsys.readouterr().out == first
+    rows = [json.loads(line) for line in first.splitlines()]
+    assert rows[0]["kind"] == "network"
+    dialog = [r for r in rows if r["kind"] == "smtp"]
+    assert {"t", "node", "peer", "session", "dir", "line"} <= set(dialog[0])
+
+
+def test_run_bad_input_names_the_problem(tmp_path, capsys) -> None:
+    from smtpsim.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\ntitle = "t"\ndescription = "d"\n'
+                   '[[nodes]]\nkind = "mtaa"\nname = "a"\n')
+    assert main(["run", str(bad)]) == 2
+    assert "nodes[0].kind" in capsys.readouterr().err
+    assert main(["run", "classic", "--until", "-1"]) == 2
+
+
+def test_serve_scenario_message_from_smtplib_travels_the_network(tmp_path) -> None:
+    import json
+    import signal
+    import smtplib
+    import subprocess
+    import sys
+
+    trace = tmp_path / "trace.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smtpsim", "serve", "--scenario", "classic", "--port", "0",
+         "--trace", str(trace)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline().strip()
+        assert first.startswith("listening on 127.0.0.1:")
+        port = int(first.rpartition(":")[2])
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+            client.login("bob@example.com", "secret")
+            refused = client.sendmail("bob@example.com", ["alice@example.com"],
+                                      b"Subject: over a real socket\r\n\r\nHello Alice.\r\n")
+        assert refused == {}
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "accepted m" in out
+    assert "alice@example.com: DELIVERED" in out
+    kinds = [json.loads(line)["kind"] for line in trace.read_text().splitlines()]
+    assert "delivered" in kinds
+    assert "smtp" in kinds
