@@ -1,0 +1,146 @@
+"""One message's store-and-forward path, drawn over the network.
+
+Theory of operation
+-------------------
+Email is *store and forward*: each server keeps the message in its queue until the
+next one has answered 250 to the end of DATA, and only then lets go. So a path is a
+numbered chain of hand-overs (the transfers of :mod:`smtpsim.viz._read`) with a wait
+at every node. Failed tries are drawn too, because they explain the waits: a dashed
+arrow in the colour of its reply class (4xx orange: it stays queued and is retried;
+5xx red: it bounces) ending in a cross, labelled with the reply code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from matplotlib.lines import Line2D
+
+from ..trace import Bounced, SessionOpened, TraceEvent
+from ._read import failures, injections, network, queue_stays, require_message, transfers
+from ._shapes import arrow, curve
+from ._topology import _layout, draw_envelope, draw_network, fit_axes, network_figure
+from ._units import fmt_duration, fmt_time
+from .palette import BOUNCE, CLIENT, DEFERRAL, DELIVERY, FONT
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["message_path"]
+
+_HOP = "#0072B2"  # hops in the 3xx blue: "on its way"
+
+
+def _failure_target(events: list[TraceEvent], bounce: Bounced) -> str | None:
+    """The server whose 5xx caused ``bounce``: the last session ``bounce.node`` opened for it."""
+    opened = [e for e in events if isinstance(e, SessionOpened) and e.peer == bounce.node
+              and bounce.msg in e.messages and e.t <= bounce.t]
+    return opened[-1].node if opened else None
+
+
+def message_path(trace: Iterable[TraceEvent], msg: str) -> Figure:
+    """The path of message ``msg``: numbered hops, waits, failed tries and bounces.
+
+    Args:
+        trace: a trace with a :class:`~smtpsim.trace.NetworkDescribed` event.
+        msg: the message's trace id (as in ``Injected.msg``).
+
+    Returns:
+        A new figure: the network faded, the message's journey drawn on top.
+
+    Raises:
+        ValueError: no network in the trace, or ``msg`` is not in it.
+    """
+    events = list(trace)
+    net = network(events)
+    require_message(events, msg)
+    fig = network_figure(net, _layout(net)[0])
+    ax = fig.add_subplot()
+    pos = draw_network(ax, net, faded=True)
+    pairs: dict[frozenset[str], int] = {}
+    for hop in transfers(events, msg):
+        if hop.src not in pos or hop.dst not in pos:
+            continue
+        k = pairs[frozenset((hop.src, hop.dst))] = pairs.get(frozenset((hop.src, hop.dst)), -1) + 1
+        path, (mx, my) = curve(pos[hop.src], pos[hop.dst], 0.18 + 0.12 * k)
+        arrow(ax, path, DELIVERY if hop.kind == "deliver" else _HOP, gid=f"hop:{hop.number}")
+        ax.text(mx, my, str(hop.number), ha="center", va="center", fontsize=FONT["text"],
+                fontweight="bold", color="white", zorder=8, gid=f"hopnum:{hop.number}",
+                bbox={"boxstyle": "circle,pad=0.25", "fc": DELIVERY if hop.kind == "deliver"
+                      else _HOP, "ec": "white", "lw": 2})
+    _draw_failures(ax, events, msg, pos)
+    _draw_stays(ax, events, msg, pos)
+    _draw_outcomes(ax, events, msg, pos)
+    fit_axes(ax, net)
+    if failures(events, msg) or any(isinstance(e, Bounced) and e.msg == msg for e in events):
+        y0, y1 = ax.get_ylim()
+        ax.set_ylim(y0 - 0.55, y1)  # room for the failure labels under the nodes
+    inj = injections(events, msg)
+    head = f"{inj[0].sender} \u2192 {', '.join(inj[0].recipients)}" if inj else ""
+    ax.set_title(f"Path of message {msg}" + (f": {head}" if head else ""), fontsize=FONT["title"])
+    _legend(ax)
+    return fig
+
+
+def _draw_failures(ax: Axes, events: list[TraceEvent], msg: str,
+                   pos: dict[str, tuple[float, float]]) -> None:
+    tries = [(f.src, f.dst, f"{f.reply.split(' ')[0]} at {fmt_time(f.t)}\nstays queued",
+              DEFERRAL, f"failed:{i}")
+             for i, f in enumerate(failures(events, msg))]
+    for b in (e for e in events if isinstance(e, Bounced) and e.msg == msg):
+        note = f"{b.reply.split(' ')[0]} {b.status}: bounced\n{b.recipient}"
+        note += f"\nDSN {b.dsn} sent back" if b.dsn else ""
+        tries.append((b.node, _failure_target(events, b), note, BOUNCE, f"bounce:{b.recipient}"))
+    for n, (src, dst, note, colour, gid) in enumerate(tries):
+        if src not in pos:
+            continue
+        x, y = pos[src]
+        # A host the network does not know (unreachable, or no next hop: the node
+        # itself refused) gets a short stub arrow down and to the right.
+        far = pos[dst] if dst in pos else (x + 0.55, y - 0.45)
+        path, (mx, _) = curve((x, y), far, -0.2 - 0.1 * n, trim=0.28)
+        end = path.vertices[-1]
+        arrow(ax, path, colour, dashed=True, gid=gid)
+        ax.text(end[0], end[1], "\u2717", fontsize=28, color=colour, ha="center", va="center",
+                fontweight="bold", zorder=9)
+        # Under the node names (y - 0.6), so it never hides them.
+        ax.text(mx, min(y, far[1]) - 0.62, note, fontsize=FONT["text"], color=colour, ha="center",
+                va="top", fontweight="bold", zorder=9, gid=f"{gid}:label",
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour})
+
+
+def _draw_stays(ax: Axes, events: list[TraceEvent], msg: str,
+                pos: dict[str, tuple[float, float]]) -> None:
+    for stay in queue_stays(events, msg):
+        if stay.node not in pos:
+            continue
+        x, y = pos[stay.node]
+        word = "queued" if stay.done else "still queued"
+        ax.text(x, y + 0.36, f"{word} {fmt_duration(stay.duration)}", ha="center", va="bottom",
+                fontsize=FONT["small"], color=CLIENT, zorder=9, gid=f"stay:{stay.node}",
+                bbox={"boxstyle": "round,pad=0.25", "fc": "#FFF7D6", "ec": "#C9A227"})
+
+
+def _draw_outcomes(ax: Axes, events: list[TraceEvent], msg: str,
+               pos: dict[str, tuple[float, float]]) -> None:
+    delivered = {h.dst for h in transfers(events, msg) if h.kind == "deliver"}
+    for node in sorted(delivered, key=list(pos).index):
+        x, y = pos[node]
+        ax.text(x + 0.3, y + 0.05, "\u2713", fontsize=30, color=DELIVERY, ha="center",
+                va="center", fontweight="bold", zorder=9, gid=f"delivered:{node}")
+    for stay in queue_stays(events, msg):
+        if not stay.done and stay.node in pos:
+            draw_envelope(ax, pos[stay.node])
+
+
+def _legend(ax: Axes) -> None:
+    handles = [
+        Line2D([], [], color=_HOP, lw=3.5, label="hop (numbered in order)"),
+        Line2D([], [], color=DELIVERY, lw=3.5, label="delivered into the mailbox \u2713"),
+        Line2D([], [], color=DEFERRAL, lw=3.5, ls="--", label="failed try, 4xx: stays queued"),
+        Line2D([], [], color=BOUNCE, lw=3.5, ls="--", label="failed for good, 5xx: bounce"),
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+              fontsize=FONT["legend"], frameon=False)

@@ -1,0 +1,61 @@
+"""message_path: numbered hops, waits, failed tries and bounces, all from the trace."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+from matplotlib.colors import to_hex
+from viz_fixtures import bounce, by_gid, classic, png_bytes, relay4, save_artifact, texts
+
+from smtpsim.viz import message_path, palette
+from smtpsim.viz._read import transfers
+
+matplotlib.use("Agg")
+
+
+def test_relay_hops_are_numbered_in_order() -> None:
+    fig = message_path(relay4(), "m2")
+    hops = transfers(relay4(), "m2")
+    assert [(h.src, h.dst) for h in hops] == [
+        ("alice-pc", "msa.example.org"), ("msa.example.org", "out.example.org"),
+        ("out.example.org", "mx.example.net"), ("mx.example.net", "mda.example.net"),
+        ("mda.example.net", "dave")]
+    numbers = by_gid(fig, "hopnum:")
+    assert sorted(a.get_text() for a in numbers.values()) == ["1", "2", "3", "4", "5"]
+    assert len(by_gid(fig, "hop:")) == 5
+    save_artifact(fig, "path_relay4")
+
+
+def test_deferral_is_a_dashed_arrow_with_its_code_and_the_wait_is_shown() -> None:
+    fig = message_path(relay4(), "m2")
+    failed = by_gid(fig, "failed:")
+    assert set(failed) == {"failed:0", "failed:0:label"}  # one try, one label
+    arrow = failed["failed:0"]
+    assert arrow.get_linestyle() == "--"
+    assert to_hex(arrow.get_edgecolor()) == to_hex(palette.DEFERRAL)
+    assert "451" in by_gid(fig, "failed:0:label")["failed:0:label"].get_text()
+    assert "\u2717" in texts(fig)
+    stays = by_gid(fig, "stay:")
+    assert stays["stay:out.example.org"].get_text() == "queued 5 min 1 s"  # 1.0 -> 302.2
+    assert "\u2713" in texts(fig)  # delivered
+
+
+def test_bounce_is_marked_in_red() -> None:
+    fig = message_path(bounce(), "m3")
+    marked = by_gid(fig, "bounce:")
+    assert to_hex(marked["bounce:nobody@example.com"].get_edgecolor()) == to_hex(palette.BOUNCE)
+    label = marked["bounce:nobody@example.com:label"].get_text()
+    assert "550 5.1.1" in label and "m3-dsn" in label
+    save_artifact(fig, "path_bounce")
+
+
+def test_two_recipients_are_two_deliveries() -> None:
+    fig = message_path(classic(), "m1")
+    assert set(by_gid(fig, "delivered:")) == {"delivered:bob", "delivered:carol"}
+    save_artifact(fig, "path_classic")
+
+
+def test_deterministic_and_errors() -> None:
+    assert png_bytes(message_path(relay4(), "m2")) == png_bytes(message_path(relay4(), "m2"))
+    with pytest.raises(ValueError, match=r"unknown message id 'zz'.*m2"):
+        message_path(relay4(), "zz")
