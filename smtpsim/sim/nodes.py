@@ -35,7 +35,7 @@ from ..protocol import (
     ServerConfig,
     ServerEvent,
 )
-from ..trace import Converted, Delivered, Injected, MessageAccepted
+from ..trace import Converted, Delivered, Injected, MessageAccepted, Relayed
 from .base import Node
 from .queue import QueueEntry, RetryPolicy
 from .routing import NextHop, Sender
@@ -412,7 +412,8 @@ class Gateway(MTA):
         net.record(Converted(net.now, self.name, entry.msg, "smtp", "sms",
                              f"{len(entry.content)} bytes of email -> {len(sms)} characters "
                              f"of SMS to {rcpt.partition('@')[0]}"))
-        self.mda.deliver(entry.msg, entry.sender, rcpt, sms.encode("utf-8"))
+        # An empty header block, then the text: the SMS is a body, never a header.
+        self.mda.deliver(entry.msg, entry.sender, rcpt, b"\r\n" + sms.encode("utf-8"))
         return "sent", Reply.of(250, "handed to the SMS network", "2.0.0")
 
     def http_send(self, app: str, token: str, payload: dict[str, Any]
@@ -449,6 +450,9 @@ class Gateway(MTA):
                              f"({len(content)} bytes)"))
         yield net.clock.timeout(0)
         self.enqueue(trace_id, sender, to, content)
+        # The hop from the app to the gateway, for paths and summaries.
+        net.record(Relayed(net.now, app, trace_id, tuple(to), self.name,
+                           "HTTP/1.1 202 Accepted"))
         return 202, f'{{"id": "{trace_id}", "status": "queued"}}'
 
 
