@@ -109,3 +109,18 @@ def test_errors_name_what_is_missing() -> None:
     trace.append(CLASSIC_NET)
     with pytest.raises(ValueError, match="nowhere"):
         topology(trace, position="nowhere")
+
+
+def test_network_graph_is_networkx_with_the_trace_attributes() -> None:
+    import networkx as nx
+
+    from smtpsim import viz
+    from smtpsim.scenarios import load
+    from smtpsim.viz._read import network
+
+    trace = load("smarthost").run().trace
+    g = viz.network_graph(network(trace))
+    assert isinstance(g, nx.Graph)
+    assert g.nodes["mx.example.com"]["kind"] == "mta"
+    assert nx.has_path(g, "bob-desktop", "mda.example.com")
+    assert all("port" in d for _, _, d in g.edges(data=True))

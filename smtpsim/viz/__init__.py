@@ -10,6 +10,7 @@ the same trace always gives the same image, byte for byte.
 =====================  =====================================================
 :func:`topology`       the network: nodes by kind, domains, ports and protocols
 :func:`layout`         the node positions it uses (for widgets)
+:func:`network_graph`  the network as a networkx graph (for your own analysis)
 :func:`message_path`   one message's numbered hops, waits, failures, bounces
 :func:`sequence_diagram`  one SMTP session, line by line
 :func:`queue_timeline` how long every message waited in every queue
@@ -32,6 +33,7 @@ from . import palette, text
 __all__ = [
     "layout",
     "message_path",
+    "network_graph",
     "palette",
     "queue_timeline",
     "received_chain",
@@ -46,6 +48,7 @@ __all__ = [
 #: Public name -> the private module that defines it (loaded on first access).
 _LAZY = {
     "layout": "_topology",
+    "network_graph": "_topology",
     "topology": "_topology",
     "message_path": "_path",
     "sequence_diagram": "_sequence",

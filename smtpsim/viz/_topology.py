@@ -18,10 +18,10 @@ positions (:func:`layout`) to animate a message over it.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import networkx as nx
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
@@ -47,31 +47,34 @@ def link_label(port: int, protocol: str) -> str:
     return f"{port} {protocol}" if port else protocol
 
 
+def network_graph(net: NetworkDescribed) -> nx.Graph:
+    """The network as a :class:`networkx.Graph`: nodes carry ``kind`` and ``domain``,
+    edges ``port``, ``protocol`` and ``latency``. Handy for your own analysis too."""
+    g = nx.Graph(name=net.title or net.node)
+    for name, kind, domain in net.nodes:
+        g.add_node(name, kind=kind, domain=domain)
+    for a, b, port, protocol, latency in net.links:
+        g.add_edge(a, b, port=port, protocol=protocol, latency=latency)
+    return g
+
+
 def _ranks(net: NetworkDescribed) -> dict[str, int]:
-    """Hops from the nearest sender, by breadth-first walk (DNS excluded)."""
-    order = [n for n, k, _ in net.nodes if k != "dns"]
-    kinds = {n: k for n, k, _ in net.nodes}
-    adj: dict[str, list[str]] = {n: [] for n in order}
-    for a, b, *_ in net.links:
-        if a in adj and b in adj:
-            adj[a].append(b)
-            adj[b].append(a)
-    index = {n: i for i, n in enumerate(order)}
-    for n in adj:
-        adj[n] = sorted(set(adj[n]), key=index.__getitem__)
-    senders = [n for n in order if kinds[n] in _SENDER_KINDS]
-    writers = [n for n in senders if all(kinds[m] != "mailbox" for m in adj[n])]
+    """Columns: hops from the nearest sender (breadth-first), DNS left out; a part of
+    the network no sender reaches counts from its first node."""
+    g = network_graph(net)
+    g.remove_nodes_from([n for n, k in g.nodes(data="kind") if k == "dns"])
+    order = {n: i for i, n in enumerate(g.nodes)}
+    senders = [n for n, k in g.nodes(data="kind") if k in _SENDER_KINDS]
+    writers = [n for n in senders if all(g.nodes[m]["kind"] != "mailbox" for m in g[n])]
     rank: dict[str, int] = {}
-    for start in [writers or senders or order[:1], *([n] for n in order)]:
-        queue = deque(n for n in start if n not in rank)
-        rank.update((n, 0) for n in queue)
-        while queue:
-            n = queue.popleft()
-            for m in adj[n]:
-                if m not in rank:
-                    rank[m] = rank[n] + 1
-                    queue.append(m)
-    return rank
+    starts = writers or senders
+    if starts:
+        rank.update(nx.multi_source_dijkstra_path_length(g, starts))
+    for component in sorted(nx.connected_components(g), key=lambda c: min(map(order.get, c))):
+        if not rank.keys() & component:
+            first = min(component, key=order.__getitem__)
+            rank.update(nx.single_source_shortest_path_length(g, first))
+    return {n: int(rank[n]) for n in g.nodes}
 
 
 def _overlaps(a: _Box, b: _Box) -> bool:
