@@ -51,7 +51,8 @@ def _lines(data: bytes) -> list[str]:
 
 
 def converse(sender: MailSender, server: ServerConnection, policy: Policy | None = None, *,
-             greeting: Reply | None = None, max_flights: int = 10_000) -> list[WireLine]:
+             greeting: Reply | None = None, max_flights: int = 10_000,
+             record: bool = True) -> list[WireLine]:
     """Let ``sender`` and ``server`` talk until the session ends.
 
     Args:
@@ -61,15 +62,18 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
             message ...); returns the reply to send, or None for the default.
         greeting: the server's first reply (default ``220 host ESMTP ...``).
         max_flights: a safety stop for a session that never ends.
+        record: False keeps only the replies to the end of DATA and the session's last
+            line (enough to time a session when nobody will read the dialog).
 
     Returns:
-        Every line that crossed the wire, in order.
+        Every line that crossed the wire, in order (see ``record``).
     """
     out: list[WireLine] = []
     flight = 0
     to_client = server.greet(greeting)
-    for line in _lines(to_client):
-        out.append(WireLine(flight, "S", line, server.state))
+    last = WireLine(0, "S", "", server.state)
+    if record:
+        out.extend(WireLine(flight, "S", line, server.state) for line in _lines(to_client))
     while flight < max_flights:
         if to_client:
             sender.receive_data(to_client)
@@ -99,14 +103,23 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
             reply = (policy(event) if policy else None) or server.default_reply()
             data = server.send(reply)
             to_client += data
+            if not record:
+                if isinstance(event, (MessageReceived, MessageRejected)):
+                    out.extend(WireLine(flight, "S", line, server.state)
+                               for line in _lines(data))
+                last = WireLine(flight, "S", "", server.state)
+                continue
             for line in consumed:
                 out.append(WireLine(flight, "C", line, server.state))
             for line in _lines(data):
                 out.append(WireLine(flight, "S", line, server.state))
             if server.state is State.CLOSED:
                 break
-        for line in pending:  # content still arriving (not the case for MailSender)
-            out.append(WireLine(flight, "C", line, server.state))
+        if record:
+            for line in pending:  # content still arriving (not the case for MailSender)
+                out.append(WireLine(flight, "C", line, server.state))
         if not to_client:
             break
+    if not record and (not out or out[-1].flight != last.flight):
+        out.append(last)
     return out

@@ -292,7 +292,9 @@ class Network:
                     accepted.append((event, reply, server.helo or "", server.esmtp))
             return reply
 
-        lines = converse(sender, server, policy)
+        # Without a full trace only the replies to the end of DATA are needed (to time
+        # each hand-over) and the last line (to time the end of the session).
+        lines = converse(sender, server, policy, record=self.full)
         # Which messages were accepted, in order, and by which recipients.
         sent: dict[int, list[str]] = {}
         for r in sender.results:
@@ -307,7 +309,8 @@ class Network:
         last_c = ""
         for line in lines:
             due = base + (2 * line.flight - (line.dir == "C")) * latency
-            is_accept = line.dir == "S" and last_c == "." and line.line[:1] == "2"
+            is_accept = line.dir == "S" and line.line[:1] == "2" and (
+                last_c == "." or not self.full)
             if due > self.now and (self.full or is_accept):
                 yield self.clock.timeout(due - self.now)
             if self.full:

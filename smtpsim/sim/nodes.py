@@ -316,6 +316,13 @@ class MTA(Sender):
             return NextHop(hosts=(host,))
         return self.mx_route(domain)
 
+    def handoff(self, msg: str, rcpt: str) -> None:
+        """Record the message leaving this MTA's queue for its MDA (a local hand-over,
+        like Postfix's local(8) or LMTP to Dovecot: not an SMTP hop)."""
+        assert self.mda is not None
+        net = self.network
+        net.record(Relayed(net.now, self.name, msg, (rcpt,), self.mda.name, "local delivery"))
+
     def local_delivery(self, entry: QueueEntry, rcpt: str) -> tuple[str, Reply]:
         assert self.mda is not None
         box = self.mda.mailbox(rcpt)
@@ -325,6 +332,7 @@ class MTA(Sender):
             if box.full == "permanent":
                 return "failed", Reply.of(552, f"<{rcpt}>: Mailbox full", "5.2.2")
             return "deferred", Reply.of(452, f"<{rcpt}>: Mailbox full", "4.2.2")
+        self.handoff(entry.msg, rcpt)
         self.mda.deliver(entry.msg, entry.sender, rcpt, entry.content)
         return "sent", Reply.of(250, f"delivered to mailbox {box.name}", "2.0.0")
 
@@ -413,6 +421,7 @@ class Gateway(MTA):
                              f"{len(entry.content)} bytes of email -> {len(sms)} characters "
                              f"of SMS to {rcpt.partition('@')[0]}"))
         # An empty header block, then the text: the SMS is a body, never a header.
+        self.handoff(entry.msg, rcpt)
         self.mda.deliver(entry.msg, entry.sender, rcpt, b"\r\n" + sms.encode("utf-8"))
         return "sent", Reply.of(250, "handed to the SMS network", "2.0.0")
 

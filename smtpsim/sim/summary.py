@@ -56,7 +56,7 @@ def summarize(events: Iterable[TraceEvent]) -> list[Outcome]:
         outcome, t1, detail, mda = final.get(key, ("unknown", t0, "no outcome recorded", None))
         path = paths.get(key, [])
         if mda is not None:
-            path = [*path, mda, detail]
+            path = [*path, *([] if path and path[-1] == mda else [mda]), detail]
         out.append(Outcome(key[0], key[1], outcome, tuple(path), t1 - t0, detail))
     return out
 
