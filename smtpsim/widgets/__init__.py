@@ -1,0 +1,36 @@
+"""Widgets for JupyterLab: watch email travel, talk SMTP yourself, break a scenario.
+
+* :class:`Stepper` steps through a finished trace: transcript, topology, envelope,
+  headers and queues move together, each a pure function of ``(trace, index)``.
+* :class:`Console` is telnet in a notebook: type SMTP to a simulated server and see
+  what each reply means; then open the accepted message in a Stepper.
+* :class:`ScenarioPicker` runs a ready scenario with faults switched on
+  (:func:`apply_faults`) and steps through the result.
+
+This package imports ipywidgets and (lazily, for the topology) matplotlib, so it is
+never imported by ``import smtpsim``. Each widget also has a text and HTML form, so a
+terminal or an nbconvert export is not blank.
+"""
+
+from __future__ import annotations
+
+try:
+    import ipywidgets  # noqa: F401
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "smtpsim.widgets needs ipywidgets and matplotlib: pip install 'smtpsim[lab]'"
+    ) from exc
+
+from ._console import Console
+from ._moment import message_position, queues_at
+from ._picker import ScenarioPicker, apply_faults
+from ._stepper import Stepper
+
+__all__ = [
+    "Console",
+    "ScenarioPicker",
+    "Stepper",
+    "apply_faults",
+    "message_position",
+    "queues_at",
+]

@@ -1,0 +1,167 @@
+"""The HTML of each stepper and console pane, as pure functions of (events, index).
+
+These functions are shared by the live widgets and by the plain ``_repr_html_``
+fallbacks (nbconvert exports, GitHub previews), so an exported notebook shows the
+same transcript a student saw. Colours come from :mod:`smtpsim.viz.palette`'s reply
+classes: green 2xx, blue 3xx, orange 4xx, red 5xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from ..trace import TraceEvent
+from ._moment import (
+    envelope_at,
+    explain_reply,
+    headers_at,
+    queues_at,
+    session_lines,
+)
+
+__all__ = [
+    "CSS",
+    "dialog_html",
+    "envelope_html",
+    "headers_html",
+    "line_html",
+    "queues_html",
+    "transcript_html",
+]
+
+# Reply-class colours (Okabe-Ito), the same as smtpsim.viz.palette.REPLY_COLOURS;
+# repeated here so this module needs no matplotlib.
+_REPLY = {"2": "#009E73", "3": "#0072B2", "4": "#E69F00", "5": "#D55E00"}
+_CLIENT = "#222222"
+_MUTED = "#6b6b6b"
+_HIGHLIGHT = "#CC79A7"
+
+#: One stylesheet for every smtpsim widget; class names are stable for tests and CSS.
+CSS = f"""<style>
+.smtpsim-pane {{ font-size: 15px; line-height: 1.35; }}
+.smtpsim-pane h4 {{ margin: 0 0 4px 0; font-size: 15px; color: #444; }}
+.smtpsim-wire {{ font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14px;
+  white-space: pre-wrap; word-break: break-all; margin: 0; }}
+.smtpsim-line {{ padding: 1px 6px; border-left: 4px solid transparent; }}
+.smtpsim-line.smtpsim-current {{ background: #f7e3ef; border-left-color: {_HIGHLIGHT};
+  font-weight: bold; }}
+.smtpsim-explain {{ color: {_MUTED}; font-style: italic; padding: 0 6px 2px 26px;
+  font-family: sans-serif; font-size: 13px; }}
+.smtpsim-note {{ color: {_MUTED}; font-size: 13px; }}
+.smtpsim-received {{ background: #e8f4ef; }}
+.smtpsim-queues {{ font-size: 14px; border-collapse: collapse; }}
+.smtpsim-queues td, .smtpsim-queues th {{ padding: 2px 6px; text-align: left; vertical-align: top;
+  border-bottom: 1px solid #ddd; word-break: break-word; }}
+.smtpsim-box {{ border: 1px solid #ccc; border-radius: 6px; padding: 6px 8px; background: #fff; }}
+</style>"""
+
+
+def _colour(direction: str, text: str) -> str:
+    if direction == "S" and text[:1] in _REPLY:
+        return _REPLY[text[:1]]
+    return _CLIENT
+
+
+def line_html(direction: str, text: str, *, current: bool = False, explain: bool = False) -> str:
+    """One ``S:``/``C:`` line; ``explain`` adds the reply code's meaning in grey."""
+    cls = "smtpsim-line smtpsim-current" if current else "smtpsim-line"
+    colour = _colour(direction, text)
+    out = (f'<div class="{cls}" style="color:{colour}">'
+           f"{escape(direction)}: {escape(text) or '&nbsp;'}</div>")
+    if explain and direction == "S":
+        meaning = explain_reply(text)
+        if meaning:
+            out += f'<div class="smtpsim-explain">{escape(meaning)}</div>'
+    return out
+
+
+def transcript_html(events: Sequence[TraceEvent], index: int, session: str | None, *,
+                    window: int = 16) -> str:
+    """The dialog of ``session`` so far, the line at ``index`` highlighted.
+
+    Only the last ``window`` lines are shown (the current one is always the last), so the
+    line that matters stays on screen; the explanation of the current (or latest) reply
+    follows.
+    """
+    lines = session_lines(events, index, session)
+    if not lines:
+        return ('<div class="smtpsim-pane smtpsim-transcript"><h4>SMTP dialog</h4>'
+                '<div class="smtpsim-note">no SMTP session yet</div></div>')
+    first = lines[-1][1]
+    head = f"SMTP dialog: {escape(first.peer)} → {escape(first.node)} ({escape(session or '')})"
+    hidden = max(0, len(lines) - window)
+    rows = []
+    if hidden:
+        rows.append(f'<div class="smtpsim-note">… {hidden} earlier line(s)</div>')
+    for pos, line in lines[hidden:]:
+        rows.append(line_html(line.dir, line.line, current=pos == index))
+    replies = [ln for _, ln in lines if ln.dir == "S"]
+    meaning = ""
+    if replies:
+        last = replies[-1]
+        label = "this reply" if lines[-1][0] == index and last is lines[-1][1] else "last reply"
+        text = explain_reply(last.line)
+        if text:
+            meaning = (f'<div class="smtpsim-explain" style="padding-left:6px">'
+                       f"{label} <b>{escape(last.line[:3])}</b>: {escape(text)}</div>")
+    state = f' <span class="smtpsim-note">state: {escape(first.state)}</span>' \
+        if first.state else ""
+    return (f'<div class="smtpsim-pane smtpsim-transcript"><h4>{head}{state}</h4>'
+            f'<div class="smtpsim-wire">{"".join(rows)}</div>{meaning}</div>')
+
+
+def envelope_html(events: Sequence[TraceEvent], index: int, session: str | None) -> str:
+    """The envelope (MAIL FROM, RCPT TO) the current session's client has given so far."""
+    mail_from, rcpts = envelope_at(events, index, session)
+    rows = [f"MAIL FROM: &lt;{escape(mail_from)}&gt;" if mail_from is not None
+            else '<span class="smtpsim-note">MAIL FROM: (not yet)</span>']
+    rows += [f"RCPT TO: &lt;{escape(r)}&gt;" for r in rcpts] or \
+        ['<span class="smtpsim-note">RCPT TO: (not yet)</span>']
+    return ('<div class="smtpsim-pane smtpsim-envelope"><h4>Envelope (this session)</h4>'
+            f'<div class="smtpsim-wire">{"<br>".join(rows)}</div></div>')
+
+
+def headers_html(events: Sequence[TraceEvent], index: int, msg: str | None) -> str:
+    """The followed message's header block as the last node to accept it stored it;
+    Received headers are tinted, so students see one more appear at each hop."""
+    hop = headers_at(events, index, msg)
+    if hop is None:
+        body = '<div class="smtpsim-note">not accepted by any server yet</div>'
+        title = f"Headers of {escape(msg or '-')}"
+    else:
+        title = f"Headers of {escape(hop.msg)} as stored by {escape(hop.node)}"
+        rows, received = [], False
+        for raw in hop.headers.replace("\r\n", "\n").split("\n"):
+            if raw[:1] not in (" ", "\t"):
+                received = raw.lower().startswith("received:")
+            cls = ' class="smtpsim-received"' if received else ""
+            rows.append(f"<div{cls}>{escape(raw) or '&nbsp;'}</div>")
+        body = f'<div class="smtpsim-wire smtpsim-headers">{"".join(rows)}</div>'
+    return f'<div class="smtpsim-pane"><h4>{title}</h4>{body}</div>'
+
+
+def queues_html(events: Sequence[TraceEvent], index: int, msg: str | None = None) -> str:
+    """Every queue at this moment: node, message, waiting recipients, since when."""
+    queues = queues_at(events, index)
+    if not queues:
+        return ('<div class="smtpsim-pane"><h4>Queues</h4>'
+                '<div class="smtpsim-note">every queue is empty</div></div>')
+    rows = []
+    for node, entries in queues.items():
+        for m, rcpts, since in entries:
+            style = f' style="color:{_HIGHLIGHT};font-weight:bold"' if m == msg else ""
+            who = "<br>".join(escape(r) for r in rcpts)
+            rows.append(f"<tr{style}><td>{escape(node)}</td><td>{escape(m)}</td>"
+                        f"<td>{who}</td><td>{since:.2f}s</td></tr>")
+    return ('<div class="smtpsim-pane"><h4>Queues</h4><table class="smtpsim-queues">'
+            "<tr><th>node</th><th>message</th><th>waiting for</th><th>since</th></tr>"
+            f'{"".join(rows)}</table></div>')
+
+
+def dialog_html(rows: Sequence[tuple[str, str]], *, title: str = "") -> str:
+    """A console's dialog: ``(dir, line)`` rows, each reply followed by its meaning."""
+    body = "".join(line_html(d, text, explain=True) for d, text in rows)
+    head = f"<h4>{escape(title)}</h4>" if title else ""
+    return f'<div class="smtpsim-pane smtpsim-dialog">{head}<div class="smtpsim-wire">' \
+           f"{body}</div></div>"

@@ -1,0 +1,112 @@
+"""The pure "what is true at step i" functions behind the Stepper's panes."""
+
+from __future__ import annotations
+
+import pytest
+from sim_worlds import BODY, two_domains
+
+from smtpsim.trace import Delivered, DialogLine, MessageAccepted, Queued, Relayed, TraceEvent
+from smtpsim.widgets._moment import (
+    category,
+    envelope_at,
+    explain_reply,
+    focus_at,
+    followed_message,
+    headers_at,
+    message_position,
+    queues_at,
+    session_at,
+)
+
+
+@pytest.fixture(scope="module")
+def events() -> list[TraceEvent]:
+    net, bob, _ = two_domains()
+    bob.send(["alice@example.com"], subject="Hi", body=BODY)
+    net.run()
+    net.finish()
+    return list(net.trace)
+
+
+def _first(events: list[TraceEvent], cls: type, **match: object) -> int:
+    return next(i for i, e in enumerate(events)
+                if isinstance(e, cls) and all(getattr(e, k) == v for k, v in match.items()))
+
+
+def test_queue_holds_the_message_from_queued_until_relayed(events: list[TraceEvent]) -> None:
+    queued = _first(events, Queued, node="smtp.example.org")
+    relayed = _first(events, Relayed, node="smtp.example.org")
+    assert "smtp.example.org" not in queues_at(events, queued - 1)
+    assert queues_at(events, queued)["smtp.example.org"] == [
+        ("m1", ("alice@example.com",), events[queued].t)]
+    assert "smtp.example.org" in queues_at(events, relayed - 1)
+    assert "smtp.example.org" not in queues_at(events, relayed)
+
+
+def test_store_and_forward_both_hold_it_between_accept_and_relay(
+        events: list[TraceEvent]) -> None:
+    relayed = _first(events, Relayed, node="smtp.example.org")
+    assert {"smtp.example.org", "mx.example.com"} <= set(queues_at(events, relayed - 1))
+
+
+def test_delivery_empties_every_queue(events: list[TraceEvent]) -> None:
+    # The MTA's hand-over to its MDA (a Relayed to the MDA) empties the last queue,
+    # just before the MDA writes the Delivered record.
+    handoff = _first(events, Relayed, node="mx.example.com")
+    delivered = _first(events, Delivered)
+    assert handoff < delivered
+    assert "mx.example.com" in queues_at(events, handoff - 1)
+    assert queues_at(events, handoff) == {}
+    assert queues_at(events, delivered) == {}
+    assert queues_at(events, len(events) - 1) == {}
+
+
+def test_message_position_follows_the_hops(events: list[TraceEvent]) -> None:
+    assert message_position(events, 0, "m1") is None
+    assert message_position(events, 1, "m1") == "bob-laptop"
+    at_msa = _first(events, MessageAccepted, node="smtp.example.org")
+    assert message_position(events, at_msa, "m1") == "smtp.example.org"
+    at_mx = _first(events, MessageAccepted, node="mx.example.com")
+    assert message_position(events, at_mx, "m1") == "mx.example.com"
+    assert message_position(events, len(events) - 1, "m1") == "mailbox:alice@example.com"
+    assert message_position(events, len(events) - 1, None) is None
+
+
+def test_headers_grow_one_received_per_hop(events: list[TraceEvent]) -> None:
+    first = _first(events, MessageAccepted, node="smtp.example.org")
+    second = _first(events, MessageAccepted, node="mx.example.com")
+    assert headers_at(events, first - 1, "m1") is None
+    count = [headers_at(events, i, "m1").headers.count("Received:") for i in (first, second)]
+    assert count == [1, 2]
+
+
+def test_envelope_and_session(events: list[TraceEvent]) -> None:
+    rcpt = _first(events, DialogLine, session="s1", line="RCPT TO:<alice@example.com>")
+    assert session_at(events, rcpt) == "s1"
+    assert envelope_at(events, rcpt, "s1") == ("bob@example.org", ["alice@example.com"])
+    assert envelope_at(events, rcpt - 1, "s1") == ("bob@example.org", [])
+    assert envelope_at(events, 2, None) == (None, [])
+
+
+def test_focus_lights_the_link_of_the_dialog(events: list[TraceEvent]) -> None:
+    line = _first(events, DialogLine, session="s2")
+    assert focus_at(events, line) == (("mx.example.com",),
+                                      ("smtp.example.org", "mx.example.com"))
+    assert focus_at(events, -1) == ((), None)
+
+
+def test_categories_and_followed_message(events: list[TraceEvent]) -> None:
+    assert category(events[0]) is None  # the network description is not a step
+    assert {category(e) for e in events[1:]} == {"smtp", "dns", "queue", "delivery"}
+    assert followed_message(events) == "m1"
+
+
+@pytest.mark.parametrize(("line", "needle"), [
+    ("250 2.1.5 Ok", "2.1.5"),
+    ("354 End data with <CR><LF>.<CR><LF>", "dot"),
+    ("250-PIPELINING", "completed"),
+    ("EHLO me", ""),
+])
+def test_explain_reply(line: str, needle: str) -> None:
+    text = explain_reply(line)
+    assert (needle in text) if needle else text == ""
