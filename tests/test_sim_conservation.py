@@ -54,7 +54,8 @@ def worlds(draw: st.DrawFn) -> tuple[Network, float]:
         boxes = [Mailbox(u, quota=quota, full=full) for u in users]
         primary = f"mx1.{d}" if kind == "normal" else d
         net.add(MTA(primary, d, local_domains=[d], mda=MDA(f"mda.{d}", d, boxes),
-                    greylisting=draw(st.booleans()), rate_limit=draw(st.sampled_from([None, 1]))))
+                    greylisting=draw(st.booleans()), rate_limit=draw(st.sampled_from([None, 1])),
+                    crash_after_data=draw(st.sampled_from([0, 0, 1]))))
         hosts.append(primary)
         if kind == "implicit":
             net.zone.a[d] = "192.0.2.99"

@@ -248,3 +248,25 @@ def test_bad_building_blocks_raise_clear_errors() -> None:
         net.take_down("mx.example.com", 10, 5)
     box = Mailbox("a@b.example")
     MDA("m", "b.example", [box])
+
+
+def test_crash_after_data_before_the_250_gives_a_labelled_duplicate() -> None:
+    from smtpsim.trace import Duplicated, NodeState
+
+    net, bob, boxes = two_domains()
+    net.nodes["mx.example.com"].crash_after_data = 1
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    net.finish()
+    # The server stored the message, but the client never heard its 250: it retried.
+    assert len(boxes["alice@example.com"].messages) == 2
+    [dup] = net.trace.of(Duplicated)
+    assert (dup.node, dup.msg, dup.to) == ("smtp.example.org", "m1", "mx.example.com")
+    assert any(e.state == "crashed" for e in net.trace.of(NodeState))
+    deferred = [e for e in net.trace.of(Deferred) if e.msg == "m1"]
+    assert deferred[0].reply.startswith("421 4.4.2")
+    assert check_conservation(net.trace) == []  # the duplicate is allowed: it is labelled
+    # ...and without the label the same trace would break the rule.
+    unlabelled = [e for e in net.trace if not isinstance(e, Duplicated)]
+    assert check_conservation(unlabelled) == [
+        "m1 to alice@example.com: 2 outcomes, and no duplicate labelled"]

@@ -94,6 +94,7 @@ _MTA: dict[str, tuple[Check, bool]] = {
     "rate_limit": (integer(1), False),
     "max_message_size": (integer(1), False),
     "max_hops": (integer(1), False),
+    "crash_after_data": (integer(0), False),
     "retry": (_retry, False),
 }
 

@@ -323,6 +323,8 @@ class Network:
                 server_node.accept(ctx, env.mail_from or "", env.rcpt_tos, event.content,
                                    qid, helo, esmtp)
                 index = next(order, None)
+                if server_node.crash_after_data > 0 and index is not None:
+                    return self._crash(server_node, client, sid, messages[index], sent[index])
                 if index is not None:
                     on_accepted(sent[index], host, reply)
             if line.dir == "C":
@@ -337,6 +339,25 @@ class Network:
             self.record(Duplicated(self.now, client.name, messages[index].id, host))
         return SessionResult(True, tuple(r for r in sender.results
                                          if not (r.phase == "content" and r.status == "sent")))
+
+    def _crash(self, server_node: MTA, client: Sender, sid: str, message: Outgoing,
+               recipients: list[str]) -> SessionResult:
+        """The server stored the message, then crashed before its 250 reached the client.
+
+        The client cannot know the message arrived, so it keeps it and will send it
+        again: the one way SMTP can deliver twice (RFC 5321 §6.1). The trace labels it.
+        """
+        server_node.crash_after_data -= 1
+        host = server_node.name
+        self.record(NodeState(self.now, host, "crashed"))
+        if self.full:
+            self.trace.append(SessionClosed(self.now, host, client.name, sid,
+                                            "server crashed before its 250 reached the client"))
+        self.record(Duplicated(self.now, client.name, message.id, host))
+        lost = Reply.of(421, "Connection lost after the end of DATA; the message may have "
+                             "been delivered", "4.4.2")
+        return SessionResult(True, tuple(RecipientResult(0, r, lost, "content")
+                                         for r in recipients))
 
     # --------------------------------------------------------------- HTTP (API)
     def http_request(self, app: App, host: str, payload: dict[str, Any]

@@ -163,6 +163,8 @@ class MTA(Sender):
         max_message_size: the SIZE limit.
         max_hops: Received headers beyond this mean a loop (``554 5.4.6``).
         retry: its retry schedule.
+        crash_after_data: how many times it crashes right after storing a message but
+            before its 250 reaches the client (the client retries: a labelled duplicate).
     """
 
     kind: ClassVar[str] = "mta"
@@ -174,7 +176,7 @@ class MTA(Sender):
                  greylisting: bool = False, greylist_delay: float = 60.0,
                  rate_limit: int | None = None, max_message_size: int = 10_240_000,
                  max_hops: int = 50, retry: RetryPolicy | None = None,
-                 address: str | None = None) -> None:
+                 crash_after_data: int = 0, address: str | None = None) -> None:
         super().__init__(name, domain, address=address, retry=retry)
         self.local_domains = {d.lower() for d in local_domains}
         self.mda = mda
@@ -190,6 +192,9 @@ class MTA(Sender):
         self._sent_at: dict[str, list[float]] = {}
         self.max_message_size = max_message_size
         self.max_hops = max_hops
+        if crash_after_data < 0:
+            raise ValueError(f"{name}: crash_after_data must not be negative")
+        self.crash_after_data = crash_after_data
         self._qid = zlib.crc32(name.encode()) & 0xFFFFF
 
     def peers(self) -> list[tuple[str, int, str]]:

@@ -311,7 +311,8 @@ NODE_KINDS = ("user_agent", "app", "msa", "mta", "gateway", "mda", "mailbox", "d
 
 @dataclass(frozen=True, slots=True)
 class NodeState(TraceEvent):
-    """``node`` (or a link, named ``"a--b"``) went ``"down"`` or came ``"up"``."""
+    """``node`` (or a link, named ``"a--b"``) went ``"down"``, came ``"up"``, or
+    ``"crashed"`` (and restarted at once, losing the connection it was serving)."""
 
     kind: ClassVar[str] = "node-state"
     state: str
