@@ -270,3 +270,45 @@ def test_crash_after_data_before_the_250_gives_a_labelled_duplicate() -> None:
     unlabelled = [e for e in net.trace if not isinstance(e, Duplicated)]
     assert check_conservation(unlabelled) == [
         "m1 to alice@example.com: 2 outcomes, and no duplicate labelled"]
+
+
+def test_a_busy_421_greeting_sends_the_client_to_the_next_mx() -> None:
+    net, bob, boxes = two_domains()
+    net.add(MTA("mx2.example.com", "example.com", relay_domains=["example.com"],
+                transport={"example.com": "mx.example.com"}))
+    net.nodes["mx.example.com"].busy = True
+    net.zone.mx["example.com"] = [(10, "mx.example.com"), (20, "mx2.example.com")]
+    _send(net, bob, ["alice@example.com"])
+    net.run(3600)
+    net.finish()
+    first = net.trace.of(Deferred)[0]
+    assert first.to == "mx.example.com"
+    assert first.reply.startswith("421 mx.example.com Service not available")  # no EHLO yet:
+    # enhanced codes come only after EHLO (RFC 2034)
+    assert any(e.node == "mx2.example.com" for e in net.trace.of(Queued))
+    assert check_conservation(net.trace) == []
+
+
+def test_delay_warning_tells_the_sender_while_the_message_waits() -> None:
+    net, bob, boxes = two_domains(retry=RetryPolicy(delay_warning_time=600))
+    net.take_down("mx.example.com", 0, 2 * 3600)
+    _send(net, bob, ["alice@example.com"])
+    net.run()
+    net.finish()
+    warning = boxes["bob@example.org"].parsed()[0]
+    assert warning.get_content_type() == "multipart/report"
+    status = next(p for p in warning.walk() if p.get_content_type() == "message/delivery-status")
+    assert "Action: delayed" in status.as_string()
+    assert len(boxes["alice@example.com"].messages) == 1  # delivered in the end
+    assert check_conservation(net.trace) == []
+
+
+def test_progress_bar_appears_on_long_runs(capsys) -> None:
+    from smtpsim.sim.progress import run_with_progress
+
+    net, bob, boxes = two_domains()
+    for i in range(5):
+        net.at(i, lambda: bob.send(["alice@example.com"], subject="x", body="y"))
+    run_with_progress(net, after=0.0, slice_events=5)
+    assert "delivering" in capsys.readouterr().err
+    assert len(boxes["alice@example.com"].messages) == 5

@@ -49,7 +49,7 @@ LIBRARY_ORDER = (
 #: Options of an MTA (and of an MSA or gateway) passed straight to its constructor.
 _MTA_OPTIONS = ("local_domains", "transport", "relay_from", "relay_domains", "greylisting",
                 "greylist_delay", "rate_limit", "max_message_size", "max_hops",
-                "crash_after_data")
+                "crash_after_data", "busy")
 
 
 class Scenario:

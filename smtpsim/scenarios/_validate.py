@@ -95,6 +95,7 @@ _MTA: dict[str, tuple[Check, bool]] = {
     "max_message_size": (integer(1), False),
     "max_hops": (integer(1), False),
     "crash_after_data": (integer(0), False),
+    "busy": (boolean, False),
     "retry": (_retry, False),
 }
 

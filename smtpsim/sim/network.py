@@ -294,7 +294,8 @@ class Network:
 
         # Without a full trace only the replies to the end of DATA are needed (to time
         # each hand-over) and the last line (to time the end of the session).
-        lines = converse(sender, server, policy, record=self.full)
+        lines = converse(sender, server, policy, greeting=server_node.greeting(),
+                         record=self.full)
         # Which messages were accepted, in order, and by which recipients.
         sent: dict[int, list[str]] = {}
         for r in sender.results:

@@ -165,6 +165,8 @@ class MTA(Sender):
         retry: its retry schedule.
         crash_after_data: how many times it crashes right after storing a message but
             before its 250 reaches the client (the client retries: a labelled duplicate).
+        busy: greet every client with ``421 4.3.2`` (overloaded): senders try the
+            next MX host, as RFC 5321 §5.1 says.
     """
 
     kind: ClassVar[str] = "mta"
@@ -176,7 +178,8 @@ class MTA(Sender):
                  greylisting: bool = False, greylist_delay: float = 60.0,
                  rate_limit: int | None = None, max_message_size: int = 10_240_000,
                  max_hops: int = 50, retry: RetryPolicy | None = None,
-                 crash_after_data: int = 0, address: str | None = None) -> None:
+                 crash_after_data: int = 0, busy: bool = False,
+                 address: str | None = None) -> None:
         super().__init__(name, domain, address=address, retry=retry)
         self.local_domains = {d.lower() for d in local_domains}
         self.mda = mda
@@ -195,6 +198,7 @@ class MTA(Sender):
         if crash_after_data < 0:
             raise ValueError(f"{name}: crash_after_data must not be negative")
         self.crash_after_data = crash_after_data
+        self.busy = busy
         self._qid = zlib.crc32(name.encode()) & 0xFFFFF
 
     def peers(self) -> list[tuple[str, int, str]]:
@@ -212,6 +216,13 @@ class MTA(Sender):
                             max_message_size=self.max_message_size,
                             auth_mechanisms=self.auth_mechanisms,
                             require_auth=False, queue_ids=self.next_queue_id)
+
+    def greeting(self) -> Reply | None:
+        """The first reply to a new connection; None for the usual ``220``."""
+        if self.busy:
+            return Reply.of(421, f"{self.name} Service not available, too busy; try "
+                                 "again later", "4.3.2")
+        return None
 
     def next_queue_id(self) -> str:
         self._qid = (self._qid + 1) & 0xFFFFF

@@ -185,6 +185,11 @@ class Sender(Node):
             if not result.connected:
                 self._defer(entry, rcpts, host, result.error)
                 continue  # RFC 5321 §5.1: try the next MX host
+            greeting = [r for r in result.results if r.phase == "greeting"]
+            if greeting and greeting[0].status == "deferred":
+                # A 4xx greeting counts as a failed connection: the next MX is tried.
+                self._defer(entry, rcpts, host, greeting[0].reply.to_lines()[-1])
+                continue
             for r in result.results:
                 if r.status == "deferred":
                     self._defer(entry, [r.recipient], host, r.reply.to_lines()[-1])
