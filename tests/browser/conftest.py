@@ -75,9 +75,14 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         lab.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Any]:
-    """Debian's Chromium, launched headless once per session through Playwright."""
+    """Debian's Chromium, launched headless once per test module through Playwright.
+
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running in
+    the main thread while it is open, and tests that call ``asyncio.run()`` later in
+    the session (the socket bridge's) must find no loop running.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
