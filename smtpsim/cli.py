@@ -196,6 +196,15 @@ async def _serve_scenario(args: argparse.Namespace) -> int:
     from .sim.summary import format_summary, summarize
 
     scenario = load(args.scenario)
+    defaults = ServerConfig()
+    ignored = [flag for flag, value, default in (
+        ("--hostname", args.hostname, defaults.hostname),
+        ("--max-size", args.max_size, defaults.max_message_size),
+        ("--max-connections", args.max_connections, 20),
+        ("--maildir", args.maildir, None)) if value != default]
+    if ignored:
+        print(f"smtpsim serve: with --scenario the scenario's server decides; ignoring "
+              f"{', '.join(ignored)}", file=sys.stderr, flush=True)
     net = scenario.build()
     trace_file = JsonlTraceFile(args.trace) if args.trace else None
     if trace_file is not None:
@@ -221,9 +230,6 @@ async def _serve_scenario(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    import asyncio
-    import signal
-
     if args.scenario:
         return await _serve_scenario(args)
 
@@ -243,14 +249,8 @@ async def _serve(args: argparse.Namespace) -> int:
     await bridge.start()
     host, port = bridge.address
     print(f"listening on {host}:{port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # Windows has no loop signal handlers; Ctrl-C then ends via KeyboardInterrupt.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await _wait_for_signal()
     finally:
         await bridge.close()
         if trace_file is not None:

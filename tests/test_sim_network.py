@@ -312,3 +312,70 @@ def test_progress_bar_appears_on_long_runs(capsys) -> None:
     run_with_progress(net, after=0.0, slice_events=5)
     assert "delivering" in capsys.readouterr().err
     assert len(boxes["alice@example.com"].messages) == 5
+
+
+def _relay_world():
+    net, bob, boxes = two_domains()
+    net.add(MTA("relay.example.net", "example.net", relay_from=["student-pc"],
+                transport={"*": "mx.example.com"}))
+    return net, boxes
+
+
+def _type_message(net, message_id: str | None) -> None:
+    con = ConsoleSession(net, "relay.example.net")
+    for line in ("EHLO student-pc", "MAIL FROM:<eve@example.net>",
+                 "RCPT TO:<alice@example.com>", "DATA", "Subject: typed",
+                 *([f"Message-ID: {message_id}"] if message_id else []), "", "hi", ".",
+                 "QUIT"):
+        con.send_line(line)
+
+
+def test_a_typed_message_keeps_one_trace_id_across_hops_even_without_message_id() -> None:
+    net, boxes = _relay_world()
+    _type_message(net, None)
+    net.run()
+    net.finish()
+    assert check_conservation(net.trace) == []
+    [outcome] = summarize(net.trace)
+    assert outcome.msg == "m1"
+    assert outcome.outcome == "delivered"
+    assert outcome.path[:3] == ("student-pc", "relay.example.net", "mx.example.com")
+    assert {e.msg for e in net.trace.of(MessageAccepted)} == {"m1"}
+
+
+def test_two_messages_sharing_a_message_id_stay_two_messages() -> None:
+    net, boxes = _relay_world()
+    _type_message(net, "<same@example.net>")
+    _type_message(net, "<same@example.net>")
+    net.run()
+    net.finish()
+    assert [o.msg for o in summarize(net.trace)] == ["m1", "m2"]
+    assert len(boxes["alice@example.com"].messages) == 2
+    assert check_conservation(net.trace) == []
+
+
+def test_console_sessions_are_deterministic_too() -> None:
+    def once() -> str:
+        net, _ = _relay_world()
+        _type_message(net, None)
+        net.run()
+        net.finish()
+        return net.trace.to_jsonl()
+
+    assert once() == once()
+
+
+def test_console_close_mid_data_discards_the_message_and_says_why() -> None:
+    from smtpsim.trace import SessionClosed
+
+    net, _, boxes = two_domains()
+    con = ConsoleSession(net, "mx.example.com")
+    for line in ("HELO t", "MAIL FROM:<a@b.example>", "RCPT TO:<alice@example.com>", "DATA",
+                 "Subject: half"):
+        con.send_line(line)
+    con.close("idle timeout")
+    con.close("again")  # closing twice is harmless
+    net.run()
+    assert con.closed
+    assert boxes["alice@example.com"].messages == []
+    assert [e.reason for e in net.trace.of(SessionClosed)] == ["idle timeout"]

@@ -76,6 +76,7 @@ class ScenarioServer:
                     data = await asyncio.wait_for(reader.read(65536), self.idle_timeout)
                 except asyncio.TimeoutError:
                     writer.write(b"421 4.4.2 Idle timeout, closing connection\r\n")
+                    console.close("idle timeout")
                     break
                 before = len(console.accepted)
                 writer.write(console.feed(data))
@@ -84,10 +85,10 @@ class ScenarioServer:
                     console.deliver()  # the message travels the simulated network
                     if self.on_message is not None:
                         self.on_message(msg)
-                if not data:
+                if not data:  # the client hung up (feed() recorded it)
                     break
         except (ConnectionError, asyncio.CancelledError):
-            pass
+            console.close("server shutdown")
         finally:
             self._tasks.discard(task)
             with contextlib.suppress(ConnectionError, RuntimeError):

@@ -91,6 +91,7 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
         pending = _lines(to_server)
         server.receive_data(to_server)
         to_client = b""
+        replies: list[WireLine] = []
         while (event := server.next_event()) is not NEED_DATA:
             if isinstance(event, ConnectionClosed):
                 break
@@ -109,15 +110,17 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
                                for line in _lines(data))
                 last = WireLine(flight, "S", "", server.state)
                 continue
-            for line in consumed:
-                out.append(WireLine(flight, "C", line, server.state))
-            for line in _lines(data):
-                out.append(WireLine(flight, "S", line, server.state))
+            # Everything the client wrote in this flight crossed the wire before any
+            # reply to it (with PIPELINING, MAIL, RCPT and DATA go in one flight), so
+            # the flight's client lines come first, then the server's replies.
+            out.extend(WireLine(flight, "C", line, server.state) for line in consumed)
+            replies.extend(WireLine(flight, "S", line, server.state) for line in _lines(data))
             if server.state is State.CLOSED:
                 break
         if record:
             for line in pending:  # content still arriving (not the case for MailSender)
                 out.append(WireLine(flight, "C", line, server.state))
+            out.extend(replies)
         if not to_client:
             break
     if not record and (not out or out[-1].flight != last.flight):

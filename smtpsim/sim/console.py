@@ -49,7 +49,7 @@ class ConsoleSession:
         self.network = network
         self.node = node
         self.client = client
-        self.ctx = SessionContext(f"c{id(self) % 100000}", client, client_ip, node.port)
+        self.ctx = SessionContext(network.new_session_id(), client, client_ip, node.port)
         self.server = ServerConnection(node.server_config())
         self.accepted: list[str] = []
         self._partial = b""
@@ -100,7 +100,7 @@ class ConsoleSession:
                                          "client hung up"))
                 break
             if isinstance(event, MailFrom):
-                self.node.note_sender(event.address)
+                self.ctx.mail_from = event.address
             reply = self.node.decide(self.ctx, event) or self.server.default_reply()
             helo, esmtp = self.server.helo or self.client, self.server.esmtp
             data_out = self.server.send(reply)
@@ -111,12 +111,22 @@ class ConsoleSession:
                 qid = reply.text.rpartition(" ")[2]
                 self.accepted.append(self.node.accept(
                     self.ctx, env.mail_from or "", env.rcpt_tos, event.content, qid,
-                    helo, esmtp, origin=True))
+                    helo, esmtp, smtputf8=env.smtputf8))
             if self.server.state is State.CLOSED:
                 net = self.network
                 net.record(SessionClosed(net.now, self.node.name, self.client, self.ctx.id))
                 break
         return out
+
+    def close(self, reason: str = "closed") -> None:
+        """End the session from the server's side (an idle timeout, a shutdown): any
+        transaction under way is abandoned, and the trace says why."""
+        if self.closed:
+            return
+        self.server.receive_data(b"")
+        self.server.next_event()  # ConnectionClosed: a half-sent message is discarded
+        net = self.network
+        net.record(SessionClosed(net.now, self.node.name, self.client, self.ctx.id, reason))
 
     def send_line(self, line: str) -> list[str]:
         """Send one line (CRLF is added) and return the reply lines it produced."""

@@ -107,7 +107,6 @@ class Network:
         self.local_delay = 0.001
         self.title = title
         self._sessions = itertools.count(1)
-        self._msg_ids: dict[str, str] = {}
         self._trace_ids = itertools.count(1)
         self._mid_counter = itertools.count(1)
         self._described = False
@@ -214,14 +213,18 @@ class Network:
                                            tuple(entry.pending),
                                            entry.last_error or "waiting in the queue"))
 
-    def trace_id(self, message_id: str | None) -> str:
-        """The short trace id (``m1``, ``m2`` ...) of the message with this Message-ID."""
-        if message_id is None:
-            return f"m{next(self._trace_ids)}"
-        tid = self._msg_ids.get(message_id)
-        if tid is None:
-            tid = self._msg_ids[message_id] = f"m{next(self._trace_ids)}"
-        return tid
+    def new_trace_id(self) -> str:
+        """A fresh short trace id (``m1``, ``m2`` ...) for a message entering the network.
+
+        The id then travels with the message from queue to queue (as the ``id`` of the
+        :class:`~smtpsim.protocol.Outgoing` each hop sends), so it never depends on
+        what the headers say: two messages with the same Message-ID stay two.
+        """
+        return f"m{next(self._trace_ids)}"
+
+    def new_session_id(self) -> str:
+        """A fresh session id (``s1``, ``s2`` ...) for a connection, deterministic."""
+        return f"s{next(self._sessions)}"
 
     def new_message_id(self, domain: str) -> str:
         """A deterministic, unique Message-ID for a message made in this run."""
@@ -275,7 +278,7 @@ class Network:
             why = "Connection refused" if host in self.nodes else "Host not found"
             return SessionResult(False, error=f"connect to {host}[{ip}]:25: {why}")
         port = server_node.port
-        sid = f"s{next(self._sessions)}"
+        sid = self.new_session_id()
         ctx = SessionContext(sid, client.name, self.zone.lookup_a(client.name) or "192.0.2.1",
                              port)
         server = ServerConnection(server_node.server_config())
@@ -284,7 +287,7 @@ class Network:
 
         def policy(event: ServerEvent) -> Reply | None:
             if isinstance(event, MailFrom):
-                server_node.note_sender(event.address)
+                ctx.mail_from = event.address
             reply = server_node.decide(ctx, event)
             if isinstance(event, MessageReceived):
                 reply = reply or server.default_reply()
@@ -321,9 +324,10 @@ class Network:
                 event, reply, helo, esmtp = accepted.pop(0)
                 env = event.envelope
                 qid = reply.text.rpartition(" ")[2]
-                server_node.accept(ctx, env.mail_from or "", env.rcpt_tos, event.content,
-                                   qid, helo, esmtp)
                 index = next(order, None)
+                server_node.accept(ctx, env.mail_from or "", env.rcpt_tos, event.content,
+                                   qid, helo, esmtp, smtputf8=env.smtputf8,
+                                   msg=messages[index].id if index is not None else None)
                 if server_node.crash_after_data > 0 and index is not None:
                     return self._crash(server_node, client, sid, messages[index], sent[index])
                 if index is not None:
@@ -372,7 +376,7 @@ class Network:
         if not isinstance(gateway, Gateway) or not self.is_up(host):
             app.responses.append((0, "connection refused"))
             return
-        sid = f"s{next(self._sessions)}"
+        sid = self.new_session_id()
         self.record(SessionOpened(self.now, host, app.name, sid, 443))
         body = json.dumps(payload, ensure_ascii=False)
         request = ["POST /v3/mail/send HTTP/1.1", f"Host: {host}",

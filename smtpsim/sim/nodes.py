@@ -19,6 +19,7 @@ moves the bytes between them and keeps the clock.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Generator, Sequence
@@ -142,6 +143,8 @@ class SessionContext:
     client_ip: str
     port: int
     authenticated: str | None = None
+    #: The sender of the transaction under way (MAIL FROM), for greylisting.
+    mail_from: str = ""
 
 
 class MTA(Sender):
@@ -276,50 +279,48 @@ class MTA(Sender):
                   or domain in self.relay_domains):
             return Reply.of(554, f"<{rcpt}>: Relay access denied", "5.7.1")
         if self.greylisting and not ctx.authenticated:
-            key = (ctx.client, self._current_sender, rcpt.lower())
+            key = (ctx.client, ctx.mail_from, rcpt.lower())
             first = self._greylist.setdefault(key, self.network.now)
             if self.network.now - first < self.greylist_delay:
                 return Reply.of(450, f"<{rcpt}>: Recipient address rejected: Greylisted, "
                                      "try again later", "4.7.1")
         return None
 
-    _current_sender = ""
-
-    def note_sender(self, sender: str) -> None:
-        self._current_sender = sender
-
     def accept(self, ctx: SessionContext, sender: str, rcpts: Sequence[str], content: bytes,
-               queue_id: str, helo: str, esmtp: bool, *, origin: bool = False) -> str:
+               queue_id: str, helo: str, esmtp: bool, *, smtputf8: bool = False,
+               msg: str | None = None) -> str:
         """The end of DATA was answered 250: take the message (at simulated time now).
 
         Prepends this hop's Received header, records it, and queues it for delivery.
-        ``origin`` means the message comes from outside the simulation (a person at the
-        console, a real socket): it enters the trace here, as injected by the client.
+        ``msg`` is the trace id the sending node knows the message by; None means the
+        message comes from outside the simulation (a person at the console, a real
+        socket): it enters the trace here, injected by the client, with a new id.
         Returns the message's trace id.
         """
         net = self.network
-        protocol = ("ESMTPA" if ctx.authenticated else "ESMTP") if esmtp else "SMTP"
+        if smtputf8:  # RFC 6531 §4.3
+            protocol = "UTF8SMTPA" if ctx.authenticated else "UTF8SMTP"
+        else:
+            protocol = ("ESMTPA" if ctx.authenticated else "ESMTP") if esmtp else "SMTP"
         received = _message.received_header(
             helo=helo, peer_host=ctx.client, peer_ip=ctx.client_ip, by=self.name,
             protocol=protocol, queue_id=queue_id, recipients=rcpts, date=net.date())
         content = _message.prepend_received(content, received)
-        msg = self.identify(content)
         header_end = content.find(b"\r\n\r\n")
         headers = content[: header_end if header_end >= 0 else len(content)]
-        if origin:
+        if msg is None:
+            msg = net.new_trace_id()
             subject = _SUBJECT.search(headers)
             net.record(Injected(net.now, ctx.client, msg, sender, tuple(rcpts),
                                 subject.group(1).decode("utf-8", "replace") if subject else ""))
+            # The hop from the outside client to this server, for paths and summaries.
+            net.record(Relayed(net.now, ctx.client, msg, tuple(rcpts), self.name,
+                               f"250 queued as {queue_id}"))
         net.record(MessageAccepted(net.now, self.name, msg, ctx.client, ctx.id, sender,
                                    tuple(rcpts), queue_id,
                                    headers.decode("utf-8", "replace") if net.full else ""))
         self.enqueue(msg, sender, list(rcpts), content)
         return msg
-
-    def identify(self, content: bytes) -> str:
-        """The trace id of a message, found from its Message-ID header."""
-        m = _MSGID.search(content, 0, max(content.find(b"\r\n\r\n"), 0) or len(content))
-        return self.network.trace_id(m.group(1).decode("ascii", "replace") if m else None)
 
     # -- being a sender -----------------------------------------------------
     def route_for(self, rcpt: str) -> NextHop:
@@ -384,13 +385,18 @@ class SubmissionServer(MTA):
         return Reply.of(535, "Authentication credentials invalid", "5.7.8")
 
     def accept(self, ctx: SessionContext, sender: str, rcpts: Sequence[str], content: bytes,
-               queue_id: str, helo: str, esmtp: bool, *, origin: bool = False) -> str:
+               queue_id: str, helo: str, esmtp: bool, *, smtputf8: bool = False,
+               msg: str | None = None) -> str:
         # Like Postfix's cleanup(8): a submitted message without Message-ID gets one.
         if not _MSGID.search(content):
             mid = f"<{queue_id}.{int(self.network.now)}@{self.name}>"
             content = _message.prepend_header(content, "Message-ID", mid)
         return super().accept(ctx, sender, rcpts, content, queue_id, helo, esmtp,
-                              origin=origin)
+                              smtputf8=smtputf8, msg=msg)
+
+
+def _json_error(text: str) -> str:
+    return json.dumps({"error": text})
 
 
 class Gateway(MTA):
@@ -452,23 +458,26 @@ class Gateway(MTA):
         net = self.network
         allowed = self.api_tokens.get(token)
         if allowed is None:
-            return 401, '{"error": "invalid API token"}'
-        try:
-            sender = str(payload["from"])
-            to = [str(a) for a in payload["to"]]
-            subject = str(payload.get("subject", ""))
-            text = str(payload.get("text", ""))
-        except (KeyError, TypeError):
-            return 400, '{"error": "from, to are required"}'
+            return 401, _json_error("invalid API token")
+        if not isinstance(payload, dict) or "from" not in payload or "to" not in payload:
+            return 400, _json_error("the fields 'from' and 'to' are required")
+        sender, to = payload["from"], payload["to"]
+        if isinstance(to, str):
+            to = [to]
+        if not isinstance(sender, str) or not isinstance(to, list) or \
+                not all(isinstance(a, str) for a in to) or not to:
+            return 400, _json_error("'from' must be an address and 'to' a list of addresses")
         if sender.lower() != allowed.lower():
-            return 403, f'{{"error": "token may not send as {sender}"}}'
+            return 403, _json_error(f"this token may not send as {sender}")
+        subject = str(payload.get("subject", ""))
+        text = str(payload.get("text", ""))
         try:
             msg = _message.compose(sender, to, subject=subject, body=text, date=net.date(),
                                    message_id=net.new_message_id(self.domain))
-        except ValueError as exc:
-            return 400, f'{{"error": "{exc}"}}'
+        except (ValueError, TypeError) as exc:
+            return 400, _json_error(str(exc))
         content = _message.to_bytes(msg)
-        trace_id = net.trace_id(str(msg["Message-ID"]))
+        trace_id = net.new_trace_id()
         net.record(Injected(net.now, app, trace_id, sender, tuple(to), subject))
         net.record(Converted(net.now, self.name, trace_id, "http-json", "smtp",
                              f"JSON fields from/to/subject/text -> RFC 5322 message "
@@ -478,7 +487,7 @@ class Gateway(MTA):
         # The hop from the app to the gateway, for paths and summaries.
         net.record(Relayed(net.now, app, trace_id, tuple(to), self.name,
                            "HTTP/1.1 202 Accepted"))
-        return 202, f'{{"id": "{trace_id}", "status": "queued"}}'
+        return 202, json.dumps({"id": trace_id, "status": "queued"})
 
 
 # ---------------------------------------------------------------------------
@@ -523,7 +532,7 @@ class UserAgent(Sender):
                                date=net.date(), from_name=from_name, extra_headers=headers,
                                message_id=net.new_message_id(self.domain))
         rcpts = _message.envelope_recipients(to, cc, bcc)
-        trace_id = net.trace_id(str(msg["Message-ID"]))
+        trace_id = net.new_trace_id()
         env_from = sender or self.user
         net.record(Injected(net.now, self.name, trace_id, env_from, tuple(rcpts), subject))
         self.enqueue(trace_id, env_from, rcpts, _message.to_bytes(msg))

@@ -16,6 +16,7 @@ an MTA's queue). For each queued message it:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,7 @@ class Sender(Node):
         super().__init__(name, domain, address=address)
         self.retry = retry
         self.queue: dict[str, QueueEntry] = {}
+        self._arrivals = itertools.count(1)
 
     @property
     def policy(self) -> RetryPolicy:
@@ -71,11 +73,12 @@ class Sender(Node):
         """Take responsibility for ``msg`` and start delivering it."""
         net = self.network
         entry = QueueEntry(msg, sender, list(dict.fromkeys(rcpts)), content, net.now)
-        if msg in self.queue:  # the same message again (a loop, a duplicate): keep both
-            msg = f"{msg}#{net.now:g}"
-        self.queue[msg] = entry
+        # Queue entries are keyed like Postfix's queue files: one key per arrival, so the
+        # same message arriving twice (a loop, a labelled duplicate) is held twice.
+        key = f"{msg}#{next(self._arrivals)}"
+        self.queue[key] = entry
         net.record(Queued(net.now, self.name, entry.msg, tuple(entry.pending)))
-        net.clock.process(self._run(msg, entry))
+        net.clock.process(self._run(key, entry))
 
     def _run(self, key: str, entry: QueueEntry) -> Generator[Any, Any, None]:
         net = self.network
@@ -87,7 +90,7 @@ class Sender(Node):
             now = net.now
             if policy.expired(entry.arrived, now):
                 reply = Reply.of(450, f"delivery time expired: {entry.last_error}", "4.4.7")
-                self.bounce(entry, list(entry.pending), reply, None, expired=True)
+                self.bounce(entry, [(r, reply, None) for r in entry.pending])
                 break
             at = policy.next_attempt(entry.arrived, now)
             if policy.delay_warning_time is not None and not entry.warned and \
@@ -153,10 +156,7 @@ class Sender(Node):
             else:
                 yield from self._relay(entry, hop, rcpts, failed)
         if failed:
-            for rcpt, _, _ in failed:
-                if rcpt in entry.pending:
-                    entry.pending.remove(rcpt)
-            self.bounce(entry, [r for r, _, _ in failed], None, None, details=failed)
+            self.bounce(entry, failed)
 
     def local_delivery(self, entry: QueueEntry, rcpt: str) -> tuple[str, Reply]:
         """Deliver ``rcpt``'s copy on this host: ``("sent"|"deferred"|"failed", reply)``."""
@@ -186,8 +186,10 @@ class Sender(Node):
                 self._defer(entry, rcpts, host, result.error)
                 continue  # RFC 5321 §5.1: try the next MX host
             greeting = [r for r in result.results if r.phase == "greeting"]
-            if greeting and greeting[0].status == "deferred":
-                # A 4xx greeting counts as a failed connection: the next MX is tried.
+            if greeting:
+                # A 4xx or 5xx greeting counts as a failed connection: the next MX is
+                # tried (RFC 5321 §5.1; Postfix's smtp_skip_5xx_greeting), and if none
+                # answers, the message waits in the queue.
                 self._defer(entry, rcpts, host, greeting[0].reply.to_lines()[-1])
                 continue
             for r in result.results:
@@ -198,20 +200,20 @@ class Sender(Node):
             return
 
     # -- bounces ---------------------------------------------------------------------
-    def bounce(self, entry: QueueEntry, rcpts: list[str], reply: Reply | None,
-               remote: str | None, *, expired: bool = False,
-               details: list[tuple[str, Reply, str | None]] | None = None) -> None:
-        """Give up on ``rcpts`` and send the envelope sender one DSN naming them all."""
+    def bounce(self, entry: QueueEntry, details: list[tuple[str, Reply, str | None]]) -> None:
+        """Give up on some recipients and send the envelope sender one DSN naming them all.
+
+        ``details`` holds ``(recipient, the reply that decided it, the remote host or
+        None)`` for each recipient given up on.
+        """
         net = self.network
-        details = details or [(r, reply, remote) for r in rcpts]  # type: ignore[misc]
-        for r in rcpts:
-            if r in entry.pending:
-                entry.pending.remove(r)
+        for rcpt, _, _ in details:
+            if rcpt in entry.pending:
+                entry.pending.remove(rcpt)
         dsn_id = ""
         if entry.sender and self.sends_dsn:
             dsn_id = self._send_dsn(entry, details, warning=False)
         for rcpt, why, _ in details:
-            assert why is not None
             net.record(Bounced(net.now, self.name, entry.msg, rcpt, why.enhanced or
                                f"{why.kind}.0.0", why.to_lines()[-1], dsn_id))
 
@@ -234,7 +236,7 @@ class Sender(Node):
             recipients=recipients, arrival_date=net.date(entry.arrived), date=net.date(),
             postmaster_domain=self.domain, message_id=net.new_message_id(self.name),
             warning=warning)
-        dsn_id = net.trace_id(str(dsn["Message-ID"]))
+        dsn_id = net.new_trace_id()
         net.record(Injected(net.now, self.name, dsn_id, "", (entry.sender,),
                             str(dsn["Subject"])))
         self.enqueue(dsn_id, "", [entry.sender], _message.to_bytes(dsn))
