@@ -149,8 +149,13 @@ def test_bare_lf_smuggling_is_refused(raw: Raw, bridge: SMTPBridge) -> None:
 def test_client_vanishing_mid_data_stores_nothing(bridge: SMTPBridge, raw: Raw) -> None:
     start_data(raw)
     raw.send(b"Subject: half\r\n\r\nthe first half of a message\r\n")
+    closes = bridge.trace.counts.get("session-close", 0)
     raw.close()
-    time.sleep(0.1)
+    # Wait until the server has really seen the hang-up, then look.
+    deadline = time.monotonic() + 10
+    while bridge.trace.counts.get("session-close", 0) == closes:
+        assert time.monotonic() < deadline, "the server never noticed the hang-up"
+        time.sleep(0.01)
     assert bridge.mailbox == []
 
 

@@ -11,6 +11,12 @@ What a node does when a message is accepted happens at the moment the server sen
 its ``250`` to the end of DATA, which is also when the client removes the recipients
 from its queue: responsibility moves with that reply and nothing is ever in two
 queues or none.
+
+A session is computed first (the two engines talk to the end in memory) and then
+replayed in simulated time. So the server's decisions (greylisting, rate limits) are
+taken as of the moment the connection opened, and a node that goes down in the middle
+of a session is noticed at the next connection, not mid-dialog. Sessions last well
+under a second of simulated time, so this never changes what a lesson shows.
 """
 
 from __future__ import annotations
