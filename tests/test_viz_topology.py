@@ -124,3 +124,94 @@ def test_network_graph_is_networkx_with_the_trace_attributes() -> None:
     assert g.nodes["mx.example.com"]["kind"] == "mta"
     assert nx.has_path(g, "bob-desktop", "mda.example.com")
     assert all("port" in d for _, _, d in g.edges(data=True))
+
+
+# --------------------------------------------------------------- the fast renderer
+
+
+def _decoded(png: bytes):  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(BytesIO(png)).convert("RGB"))
+
+
+def _figure_png(trace: object, dpi: int, **state: object) -> bytes:
+    from io import BytesIO
+
+    buf = BytesIO()
+    topology(trace, **state).savefig(buf, format="png", dpi=dpi)  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+CLASSIC_STATES = [
+    {},
+    {"highlight_nodes": ["alice-pc"], "highlight_link": ("alice-pc", "smtp.example.org"),
+     "position": "alice-pc"},
+    {"highlight_nodes": ["mx.example.com"],
+     "highlight_link": ("smtp.example.org", "mx.example.com"), "position": "smtp.example.org"},
+    {"highlight_nodes": ["mda.example.com", "bob"], "position": "bob"},
+    {"highlight_link": ("mx.example.com", "mda.example.com")},
+]
+
+
+@pytest.mark.parametrize("dpi", [64, 100])
+def test_renderer_draws_exactly_the_topology_figure(dpi: int) -> None:
+    from smtpsim.viz._topology import TopologyRenderer
+
+    r = TopologyRenderer(classic(), dpi=dpi)
+    plain = r.pixels()
+    for state in CLASSIC_STATES:
+        fast = _decoded(r.png(**state))  # type: ignore[arg-type]
+        full = _decoded(_figure_png(classic(), dpi, **state))
+        assert fast.shape == full.shape == (r.size[1], r.size[0], 3)
+        assert (fast == full).all(), state  # pixel for pixel
+        if state:
+            assert (fast != plain).any()  # and the highlight did change something
+
+
+def test_renderer_on_a_ten_node_library_scenario_matches_pixel_for_pixel() -> None:
+    from smtpsim.scenarios import load
+    from smtpsim.viz._topology import TopologyRenderer
+    from smtpsim.widgets._moment import focus_at, message_position
+
+    events = list(load("relay-denied").run().trace)
+    r = TopologyRenderer(events)
+    states = list(dict.fromkeys((*focus_at(events, i), message_position(events, i, "m1"))
+                                for i in range(len(events))))
+    assert len(states) > 4
+    for nodes, link, where in states:
+        fast = _decoded(r.png(nodes, link, where))
+        full = _decoded(_figure_png(events, 64, highlight_nodes=nodes, highlight_link=link,
+                                    position=where))
+        assert (fast == full).all(), (nodes, link, where)
+
+
+def test_renderer_is_deterministic_and_checks_names() -> None:
+    from smtpsim.viz._topology import TopologyRenderer
+
+    state = CLASSIC_STATES[2]
+    a = TopologyRenderer(classic()).png(**state)  # type: ignore[arg-type]
+    r = TopologyRenderer(classic())
+    r.png(**CLASSIC_STATES[1])  # another state in between leaves no trace
+    assert r.png(**state) == a == r.png(**state)  # type: ignore[arg-type]
+    assert a.startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="nowhere"):
+        r.png(position="nowhere")
+
+
+def test_every_library_scenario_draws_and_is_kept_for_review() -> None:
+    from smtpsim.scenarios import list_scenarios, load
+    from smtpsim.widgets._moment import focus_at, followed_message, message_position
+
+    for name, _title in list_scenarios():
+        events = list(load(name).run().trace)
+        msg = followed_message(events)
+        i = len(events) // 3  # somewhere along the way
+        nodes, link = focus_at(events, i)
+        fig = topology(events, highlight_nodes=nodes, highlight_link=link,
+                       position=message_position(events, i, msg))
+        assert by_gid(fig, "node:")
+        save_artifact(fig, f"topology_scenario_{name}")

@@ -117,3 +117,14 @@ def test_stepper_accepts_a_trace_or_a_list(stepper: Stepper) -> None:
     assert len(other.steps) == 19
     with pytest.raises(TypeError, match="Stepper needs"):
         Stepper(42)
+
+
+def test_topology_picture_is_the_renderer_s_and_redraws_the_same(stepper: Stepper) -> None:
+    s = stepper
+    _go_to(s, DialogLine, session="s2")
+    cached = bytes(s._image.value)
+    s._png.clear()  # cache off: really redrawn, same bytes
+    s.step(1)
+    s.step(-1)
+    assert bytes(s._image.value) == cached
+    assert s._renderer is not None and s._renderer.size[0] > 300

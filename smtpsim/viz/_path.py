@@ -74,51 +74,74 @@ def message_path(trace: Iterable[TraceEvent], msg: str) -> Figure:
     _draw_stays(ax, events, msg, pos)
     _draw_outcomes(ax, events, msg, pos)
     fit_axes(ax, net)
-    if failures(events, msg) or any(isinstance(e, Bounced) and e.msg == msg for e in events):
-        y0, y1 = ax.get_ylim()
-        ax.set_ylim(y0 - 0.55, y1)  # room for the failure labels under the nodes
     inj = injections(events, msg)
     head = f"{inj[0].sender} \u2192 {', '.join(inj[0].recipients)}" if inj else ""
     ax.set_title(f"Path of message {msg}" + (f": {head}" if head else ""), fontsize=FONT["title"])
-    _legend(ax)
     return fig
+
+
+def _why(reply: str) -> str:
+    """A failed try in a few words: its reply code (``451``), or for a connection that
+    never got a reply, the end of the error (``Connection refused``)."""
+    code = reply.split(" ")[0]
+    return code if code[:1].isdigit() else reply.rsplit(": ", 1)[-1]
 
 
 def _draw_failures(ax: Axes, events: list[TraceEvent], msg: str,
                    pos: dict[str, tuple[float, float]]) -> None:
-    tries = [(f.src, f.dst, f"{f.reply.split(' ')[0]} at {fmt_time(f.t)}\nstays queued",
-              DEFERRAL, f"failed:{i}")
+    """Failed tries: one dashed arrow per (from, to) ending in a cross, keyed by letters
+    (A, B, ...) at the arrow's bend; the letters are explained in a list beside the
+    picture, so no label ever sits on a node, a name or another label."""
+    tries = [(f.src, f.dst, f"{fmt_time(f.t)}  {f.src} \u2192 {f.dst}: {_why(f.reply)}"
+              " (stays queued)", DEFERRAL, f"failed:{i}")
              for i, f in enumerate(failures(events, msg))]
     for b in (e for e in events if isinstance(e, Bounced) and e.msg == msg):
-        note = f"{b.reply.split(' ')[0]} {b.status}: bounced\n{b.recipient}"
-        note += f"\nDSN {b.dsn} sent back" if b.dsn else ""
+        note = f"{fmt_time(b.t)}  {b.reply.split(' ')[0]} {b.status}: bounced {b.recipient}"
+        note += f", DSN {b.dsn} sent back" if b.dsn else ""
         tries.append((b.node, _failure_target(events, b), note, BOUNCE, f"bounce:{b.recipient}"))
+    arrows: dict[tuple[str, str | None, str], tuple[tuple[float, float], list[str]]] = {}
+    handles, labels, gids = [], [], []
     for n, (src, dst, note, colour, gid) in enumerate(tries):
         if src not in pos:
             continue
-        x, y = pos[src]
-        # A host the network does not know (unreachable, or no next hop: the node
-        # itself refused) gets a short stub arrow down and to the right.
-        far = pos[dst] if dst in pos else (x + 0.55, y - 0.45)
-        path, (mx, _) = curve((x, y), far, -0.2 - 0.1 * n, trim=0.28)
-        end = path.vertices[-1]
-        arrow(ax, path, colour, dashed=True, gid=gid)
-        ax.text(end[0], end[1], "\u2717", fontsize=28, color=colour, ha="center", va="center",
-                fontweight="bold", zorder=9)
-        # Under the node names (y - 0.6), so it never hides them.
-        ax.text(mx, min(y, far[1]) - 0.62, note, fontsize=FONT["text"], color=colour, ha="center",
-                va="top", fontweight="bold", zorder=9, gid=f"{gid}:label",
-                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": colour})
+        key = chr(ord("A") + n) if n < 26 else str(n + 1)
+        if (src, dst, colour) not in arrows:
+            x, y = pos[src]
+            # A host the network does not know (unreachable, or no next hop: the node
+            # itself refused) gets a short stub arrow down and to the right.
+            far = pos[dst] if dst in pos else (x + 0.55, y - 0.45)
+            # Bowed the other way from the hops (which bend left), so the two never meet.
+            path, mid = curve((x, y), far, -0.22 - 0.08 * len(arrows), trim=0.28)
+            end = path.vertices[-1]
+            arrow(ax, path, colour, dashed=True, gid=gid)
+            ax.text(end[0], end[1], "\u2717", fontsize=24, color=colour, ha="center",
+                    va="center", fontweight="bold", zorder=9)
+            arrows[src, dst, colour] = (mid, [])
+        arrows[src, dst, colour][1].append(key)
+        handles.append(Line2D([], [], color=colour, lw=3, ls="--"))
+        labels.append(f"{key}  {note}")
+        gids.append(f"{gid}:label")
+    for (_src, _dst, colour), ((mx, my), keys) in arrows.items():
+        # The key letters on the arrow, at its bend: "A", or "B C" for two tries.
+        ax.text(mx, my, " ".join(keys), fontsize=FONT["small"], color="white", ha="center",
+                va="center", fontweight="bold", zorder=10, gid=f"key:{','.join(keys)}",
+                bbox={"boxstyle": "round,pad=0.2", "fc": colour, "ec": "white", "lw": 1.5})
+    _legend(ax, handles, labels, gids)
 
 
 def _draw_stays(ax: Axes, events: list[TraceEvent], msg: str,
                 pos: dict[str, tuple[float, float]]) -> None:
+    """How long the message waited at each node, in a note above it (below its name if
+    another node sits right above). Stays under a second are left out: that is the
+    message passing through, not waiting."""
     for stay in queue_stays(events, msg):
-        if stay.node not in pos:
+        if stay.node not in pos or (stay.done and stay.duration < 1.0):
             continue
         x, y = pos[stay.node]
         word = "queued" if stay.done else "still queued"
-        ax.text(x, y + 0.36, f"{word} {fmt_duration(stay.duration)}", ha="center", va="bottom",
+        crowded = any(abs(ox - x) < 0.5 and 0 < oy - y < 1.2 for ox, oy in pos.values())
+        ax.text(x, y - 0.62 if crowded else y + 0.36, f"{word} {fmt_duration(stay.duration)}",
+                ha="center", va="top" if crowded else "bottom",
                 fontsize=FONT["small"], color=CLIENT, zorder=9, gid=f"stay:{stay.node}",
                 bbox={"boxstyle": "round,pad=0.25", "fc": "#FFF7D6", "ec": "#C9A227"})
 
@@ -132,15 +155,32 @@ def _draw_outcomes(ax: Axes, events: list[TraceEvent], msg: str,
                 va="center", fontweight="bold", zorder=9, gid=f"delivered:{node}")
     for stay in queue_stays(events, msg):
         if not stay.done and stay.node in pos:
-            draw_envelope(ax, pos[stay.node])
+            draw_envelope(ax, pos[stay.node], offset=(0.3, 0.3))
 
 
-def _legend(ax: Axes) -> None:
+def _legend(ax: Axes, failed: list[Line2D], notes: list[str], gids: list[str]) -> None:
+    """Under the picture: what the colours mean (left column) and, keyed by their
+    letters, what each failed try was (right column)."""
     handles = [
         Line2D([], [], color=_HOP, lw=3.5, label="hop (numbered in order)"),
         Line2D([], [], color=DELIVERY, lw=3.5, label="delivered into the mailbox \u2713"),
         Line2D([], [], color=DEFERRAL, lw=3.5, ls="--", label="failed try, 4xx: stays queued"),
         Line2D([], [], color=BOUNCE, lw=3.5, ls="--", label="failed for good, 5xx: bounce"),
     ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
-              fontsize=FONT["legend"], frameon=False)
+    labels = [h.get_label() for h in handles]
+    if failed:  # two columns, filled top to bottom: colours, then the failed tries
+        rows = max(len(handles), len(failed))
+        blank = Line2D([], [], ls="")
+        handles += [blank] * (rows - len(handles))
+        labels += [""] * (rows - len(labels))
+        failed = failed + [blank] * (rows - len(failed))
+        notes = notes + [""] * (rows - len(notes))
+    fig = ax.get_figure()
+    # Room for the rows beyond the two the colours took in one row pair (0.3 in each).
+    rows = len(handles) if failed else 2
+    fig.set_figheight(fig.get_figheight() + 0.3 * max(0, rows - 2))
+    legend = fig.legend(
+        handles + failed, labels + notes, loc="outside lower center", ncol=2,
+        fontsize=FONT["legend"], frameon=False, columnspacing=2.5)
+    for text, gid in zip(legend.get_texts()[len(labels):], gids, strict=False):
+        text.set_gid(gid)
