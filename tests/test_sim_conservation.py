@@ -21,6 +21,7 @@ from smtpsim.sim import (
     check_conservation,
     summarize,
 )
+from smtpsim.trace import Duplicated
 
 DOMAINS = ["a.example", "b.example", "c.example"]
 
@@ -91,3 +92,27 @@ def test_every_message_is_delivered_bounced_or_still_queued(world: tuple[Network
         assert outcome.outcome in ("delivered", "bounced", "queued")
         if outcome.outcome == "queued":
             assert until is not None  # a finished run leaves nothing behind
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_live_conservation_agrees_with_the_full_check(world: tuple[Network, float]) -> None:
+    from smtpsim.sim import LiveConservation
+
+    net, until = world
+    live = LiveConservation()
+    net.trace.subscribe(live)
+    net.run(until)
+    net.finish()
+    assert live.check() == check_conservation(net.trace) == []
+    if not net.trace.of(Duplicated):
+        assert live.injected == sum(live.outcomes.values())
+
+
+def test_live_conservation_notices_a_lost_message() -> None:
+    from smtpsim.sim import LiveConservation
+    from smtpsim.trace import Injected
+
+    live = LiveConservation()
+    live(Injected(0.0, "ua", "m1", "a@b.example", ("c@d.example",)))
+    assert live.check() == ["m1 to c@d.example: lost (no delivery, bounce or queue)"]

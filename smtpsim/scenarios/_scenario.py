@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import ScenarioError
 from ..sim import (
@@ -28,6 +28,7 @@ from ..sim import (
     SubmissionServer,
     UserAgent,
 )
+from ..trace import Keep
 from ._validate import SERVER_KINDS, validate
 
 if sys.version_info >= (3, 11):
@@ -36,8 +37,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 __all__ = ["LIBRARY_ORDER", "Scenario", "library_names", "list_scenarios", "load", "load_toml"]
-
-Keep = Literal["all", "summary"]
 
 #: The library in teaching order: from one organisation to the wider Internet and its
 #: failures. Files not named here follow, alphabetically.

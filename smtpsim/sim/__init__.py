@@ -26,7 +26,7 @@ from .nodes import (
 )
 from .queue import QueueEntry, RetryPolicy
 from .routing import NextHop, Sender
-from .summary import Outcome, check_conservation, summarize
+from .summary import LiveConservation, Outcome, check_conservation, summarize
 
 __all__ = [
     "MDA",
@@ -36,6 +36,7 @@ __all__ = [
     "ConsoleSession",
     "Gateway",
     "Link",
+    "LiveConservation",
     "MailRoute",
     "Mailbox",
     "MailboxDeliveryAgent",

@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any
 
 from ..protocol import (
     MailFrom,
@@ -43,6 +43,7 @@ from ..trace import (
     DialogLine,
     Duplicated,
     GaveUp,
+    Keep,
     NetworkDescribed,
     NodeState,
     SessionClosed,
@@ -89,13 +90,14 @@ class Network:
 
     Args:
         seed: seeds the one random generator (MX order among equal preferences).
-        keep: ``"all"`` to trace every line, ``"summary"`` to keep only outcomes.
+        keep: ``"all"`` to trace every line, ``"summary"`` to keep only outcomes,
+            ``"counts"`` to keep nothing but counts (load tests; listeners still see all).
         start: the wall-clock date that simulated time 0 stands for.
         retry: the default retry schedule of every queue.
         default_latency: one-way latency between nodes with no explicit link.
     """
 
-    def __init__(self, *, seed: int = 0, keep: Literal["all", "summary"] = "all",
+    def __init__(self, *, seed: int = 0, keep: Keep = "all",
                  start: datetime = DEFAULT_START, retry: RetryPolicy | None = None,
                  default_latency: float = 0.05, title: str = "network") -> None:
         self.clock = Clock()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..trace import Bounced, Delivered, Duplicated, GaveUp, Injected, Relayed, TraceEvent
 
-__all__ = ["Outcome", "check_conservation", "format_summary", "summarize"]
+__all__ = ["LiveConservation", "Outcome", "check_conservation", "format_summary", "summarize"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,47 @@ def check_conservation(events: Iterable[TraceEvent]) -> list[str]:
     for pair in sorted(set(counts) - pairs):
         problems.append(f"{pair[0]} to {pair[1]}: an outcome for a message never injected")
     return problems
+
+
+class LiveConservation:
+    """The conservation check as a trace listener, in memory bounded by what is in flight.
+
+    Subscribe it (``network.trace.subscribe(live)``) before running: it remembers only
+    the (message, recipient) pairs that have not reached an outcome yet, so it can watch
+    a run of any length even when the trace itself keeps nothing (``keep="counts"``).
+    """
+
+    def __init__(self) -> None:
+        self.open: set[tuple[str, str]] = set()
+        self.duplicated: set[str] = set()
+        self.injected = 0
+        self.outcomes = {"delivered": 0, "bounced": 0, "queued": 0}
+        self.problems: list[str] = []
+
+    def __call__(self, e: TraceEvent) -> None:
+        if isinstance(e, Injected):
+            self.injected += len(e.recipients)
+            self.open.update((e.msg, r) for r in e.recipients)
+        elif isinstance(e, Duplicated):
+            self.duplicated.add(e.msg)
+        elif isinstance(e, (Delivered, Bounced)):
+            self._close(e.msg, e.recipient, "delivered" if isinstance(e, Delivered)
+                        else "bounced")
+        elif isinstance(e, GaveUp):
+            for r in e.recipients:
+                self._close(e.msg, r, "queued")
+
+    def _close(self, msg: str, rcpt: str, outcome: str) -> None:
+        self.outcomes[outcome] += 1
+        if (msg, rcpt) in self.open:
+            self.open.discard((msg, rcpt))
+        elif msg not in self.duplicated:
+            self.problems.append(f"{msg} to {rcpt}: a second outcome, or one never injected")
+
+    def check(self) -> list[str]:
+        """Problems so far; call after :meth:`Network.finish` for the final word."""
+        lost = [f"{m} to {r}: lost (no delivery, bounce or queue)" for m, r in sorted(self.open)]
+        return self.problems + lost
 
 
 def _duration(seconds: float) -> str:

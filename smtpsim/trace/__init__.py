@@ -31,7 +31,7 @@ from ._events import (
     TraceEvent,
     event_from_dict,
 )
-from ._trace import Trace, to_jsonl, transcript
+from ._trace import Keep, Trace, to_jsonl, transcript
 
 __all__ = [
     "EVENT_KINDS",
@@ -47,6 +47,7 @@ __all__ = [
     "Duplicated",
     "GaveUp",
     "Injected",
+    "Keep",
     "MessageAccepted",
     "NetworkDescribed",
     "NodeState",

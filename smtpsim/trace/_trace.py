@@ -5,7 +5,9 @@ everything else: the transcript printer, the JSON Lines exporter, the delivery
 summary, the figures and the widgets. Views never write to it.
 
 ``Trace(keep=...)`` chooses how much is kept. ``"all"`` (the default) keeps every
-event. ``"summary"`` keeps only what the delivery summary needs (injections,
+event. ``"counts"`` keeps no event at all, only how many of each kind there were, so
+memory stays flat however long a load test runs (listeners still see everything).
+``"summary"`` keeps only what the delivery summary needs (injections,
 deliveries, bounces, messages still queued, relays) and drops dialog lines, DNS and
 queue chatter, so a run of a hundred thousand messages stays small in memory.
 Listeners (:meth:`Trace.subscribe`) see every event either way, which is how the
@@ -29,7 +31,10 @@ from ._events import (
     event_from_dict,
 )
 
-__all__ = ["Trace", "to_jsonl", "transcript"]
+__all__ = ["Keep", "Trace", "to_jsonl", "transcript"]
+
+#: How much of a run a :class:`Trace` keeps.
+Keep = Literal["all", "summary", "counts"]
 
 E = TypeVar("E", bound=TraceEvent)
 
@@ -40,16 +45,17 @@ class Trace:
     """An append-only, ordered list of :class:`TraceEvent` records.
 
     Args:
-        keep: ``"all"`` to keep every event, ``"summary"`` to keep only
+        keep: ``"all"`` to keep every event, ``"counts"`` to keep none (only
+            :attr:`counts`), ``"summary"`` to keep only
             injections, relays, deliveries, bounces and still-queued messages.
 
     A trace is a sequence: ``len(trace)``, ``trace[i]`` and iteration work, and
     ``trace.of(DialogLine)`` picks the events of one type.
     """
 
-    def __init__(self, keep: Literal["all", "summary"] = "all") -> None:
-        if keep not in ("all", "summary"):
-            raise ValueError(f"keep must be 'all' or 'summary', not {keep!r}")
+    def __init__(self, keep: Keep = "all") -> None:
+        if keep not in ("all", "summary", "counts"):
+            raise ValueError(f"keep must be 'all', 'summary' or 'counts', not {keep!r}")
         self.keep = keep
         self._events: list[TraceEvent] = []
         self._listeners: list[Callable[[TraceEvent], None]] = []
@@ -64,7 +70,7 @@ class Trace:
                 f"trace events must be appended in time order: {event.t} < {self._events[-1].t}"
             )
         self.counts[event.kind] = self.counts.get(event.kind, 0) + 1
-        if self.keep == "all" or isinstance(event, _SUMMARY_KINDS):
+        if self.keep == "all" or (self.keep == "summary" and isinstance(event, _SUMMARY_KINDS)):
             self._events.append(event)
         for listener in self._listeners:
             listener(event)
