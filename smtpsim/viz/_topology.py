@@ -195,13 +195,28 @@ def _draw_link(ax: Axes, net: NetworkDescribed, pos: dict[str, tuple[float, floa
         alpha=1.0 if hot else alpha, zorder=2, gid=f"link:{a}--{b}"))
     label = None
     if not (faded or dns):
-        label = ax.text((xa + xb) / 2, (ya + yb) / 2, link_label(port, protocol),
+        lx, ly = _label_point(net, (xa, ya), (xb, yb))
+        label = ax.text(lx, ly, link_label(port, protocol),
                         ha="center", va="center", fontsize=FONT["small"], zorder=3,
                         color=HIGHLIGHT if hot else "#333333",
                         fontweight="bold" if hot else None,
                         bbox={"boxstyle": "round,pad=0.2", "fc": "white",
                               "ec": HIGHLIGHT if hot else "#CCCCCC"})
     return line, label
+
+
+def _label_point(net: NetworkDescribed, a: tuple[float, float], b: tuple[float, float]
+                 ) -> tuple[float, float]:
+    """Where a link's port label goes: its middle, unless a domain's name is written
+    there (a link between domains often crosses one); then a bit along the link."""
+    titles = [(x0, x0 + 0.2 + 0.11 * len(domain or "(no domain)"), y1 - 0.4, y1)
+              for domain, (x0, _x1, _y0, y1) in _layout(net)[1].items()]
+    for f in (0.5, 0.35, 0.65, 0.25, 0.75):
+        x, y = a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])
+        if not any(tx0 - 0.35 <= x <= tx1 + 0.35 and ty0 - 0.15 <= y <= ty1 + 0.15
+                   for tx0, tx1, ty0, ty1 in titles):
+            return x, y
+    return (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
 
 
 def node_label(name: str) -> str:
