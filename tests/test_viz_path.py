@@ -59,3 +59,16 @@ def test_deterministic_and_errors() -> None:
     assert png_bytes(message_path(relay4(), "m2")) == png_bytes(message_path(relay4(), "m2"))
     with pytest.raises(ValueError, match=r"unknown message id 'zz'.*m2"):
         message_path(relay4(), "zz")
+
+
+def test_a_mail_loop_draws_one_arrow_per_direction_with_all_hop_numbers() -> None:
+    from smtpsim.scenarios import load
+
+    net = load("mail-loop").run()
+    fig = message_path(net.trace, "m1")
+    badges = [t.get_text() for t in fig.axes[0].texts
+              if (t.get_gid() or "").startswith("hopnum:")]
+    loop = [b for b in badges if "×" in b]
+    assert len(loop) == 2  # there and back, not fifty arrows
+    counts = sum(int(b.rpartition("×")[2].rstrip(")")) for b in loop)
+    assert counts >= 45

@@ -13,7 +13,7 @@ arrow in the colour of its reply class (4xx orange: it stays queued and is retri
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.lines import Line2D
 
@@ -59,17 +59,26 @@ def message_path(trace: Iterable[TraceEvent], msg: str) -> Figure:
     fig = network_figure(net, _layout(net)[0])
     ax = fig.add_subplot()
     pos = draw_network(ax, net, faded=True)
-    pairs: dict[frozenset[str], int] = {}
+    # Hops between the same two nodes in the same direction share one arrow (a mail
+    # loop crosses the same link dozens of times); its badge lists the hop numbers.
+    groups: dict[tuple[str, str], list[Any]] = {}
     for hop in transfers(events, msg):
-        if hop.src not in pos or hop.dst not in pos:
-            continue
-        k = pairs[frozenset((hop.src, hop.dst))] = pairs.get(frozenset((hop.src, hop.dst)), -1) + 1
-        path, (mx, my) = curve(pos[hop.src], pos[hop.dst], 0.18 + 0.12 * k)
-        arrow(ax, path, DELIVERY if hop.kind == "deliver" else _HOP, gid=f"hop:{hop.number}")
-        ax.text(mx, my, str(hop.number), ha="center", va="center", fontsize=FONT["text"],
-                fontweight="bold", color="white", zorder=8, gid=f"hopnum:{hop.number}",
-                bbox={"boxstyle": "circle,pad=0.25", "fc": DELIVERY if hop.kind == "deliver"
-                      else _HOP, "ec": "white", "lw": 2})
+        if hop.src in pos and hop.dst in pos:
+            groups.setdefault((hop.src, hop.dst), []).append(hop)
+    for (src, dst), hops in groups.items():
+        # The same bend in the other direction bows the other way: A->B and B->A
+        # arrows lie side by side, not on top of each other.
+        path, (mx, my) = curve(pos[src], pos[dst], 0.18)
+        colour = DELIVERY if hops[0].kind == "deliver" else _HOP
+        numbers = [h.number for h in hops]
+        arrow(ax, path, colour, gid=f"hop:{numbers[0]}")
+        badge = (str(numbers[0]) if len(numbers) == 1 else
+                 f"{numbers[0]}, {numbers[1]}" if len(numbers) == 2 else
+                 f"{numbers[0]}, {numbers[1]} … {numbers[-1]} (×{len(numbers)})")
+        ax.text(mx, my, badge, ha="center", va="center", fontsize=FONT["text"],
+                fontweight="bold", color="white", zorder=8, gid=f"hopnum:{numbers[0]}",
+                bbox={"boxstyle": "circle,pad=0.25" if len(numbers) == 1 else
+                      "round,pad=0.3", "fc": colour, "ec": "white", "lw": 2})
     _draw_failures(ax, events, msg, pos)
     _draw_stays(ax, events, msg, pos)
     _draw_outcomes(ax, events, msg, pos)
