@@ -358,7 +358,7 @@ def event_from_dict(d: dict[str, Any]) -> TraceEvent:
     """
     d = dict(d)
     kind = d.pop("kind", None)
-    cls = EVENT_KINDS.get(kind)  # type: ignore[arg-type]
+    cls = EVENT_KINDS.get(kind)
     if cls is None:
         raise ValueError(f"unknown trace event kind {kind!r}")
     names = {f.name: f for f in dataclasses.fields(cls)}

@@ -98,7 +98,7 @@ class Trace:
 
     def of(self, *types: type[E]) -> list[E]:
         """The events that are instances of any of ``types``, in order."""
-        return [e for e in self._events if isinstance(e, types)]  # type: ignore[misc]
+        return [e for e in self._events if isinstance(e, types)]
 
     def for_message(self, msg: str) -> list[TraceEvent]:
         """Every event that names message ``msg`` (and the sessions that carried it)."""
