@@ -32,6 +32,11 @@ CELLS = [
     "network = load('classic').run()",
     "stepper = Stepper(network)\nstepper",
     "console = Console('classic')\nconsole",
+    "from smtpsim.trace import Delivered\n"
+    "\n"
+    "late = Stepper(network)  # the moment Alice's copy is delivered\n"
+    "late.index = next(i for i, e in enumerate(late.steps) if isinstance(e, Delivered))\n"
+    "late",
 ]
 
 
@@ -55,20 +60,21 @@ def test_stepper_and_console_in_lab(
     panel = notebook_panel(page)
 
     # --- the Stepper: Next moves the transcript and the picture together
-    transcript = panel.locator(".smtpsim-stepper-transcript")
-    image = panel.locator("img.smtpsim-stepper-topology")
+    first = panel.locator(".smtpsim-stepper").first
+    transcript = first.locator(".smtpsim-stepper-transcript")
+    image = first.locator("img.smtpsim-stepper-topology")
     expect(transcript).to_be_visible()
     expect(image).to_be_visible()
     text_before = transcript.inner_text()
     src_before = image.get_attribute("src") or ""
-    next_button = panel.locator("button.smtpsim-stepper-next")
+    next_button = first.locator("button.smtpsim-stepper-next")
     for _ in range(6):
         next_button.click()
     _wait_for_change(transcript.inner_text, text_before)
     _wait_for_change(lambda: image.get_attribute("src") or "", src_before)
     expect(transcript).to_contain_text("S: 220")
-    expect(panel.locator(".smtpsim-stepper-status")).to_contain_text("step 7 of")
-    panel.locator(".smtpsim-stepper").scroll_into_view_if_needed()
+    expect(first.locator(".smtpsim-stepper-status")).to_contain_text("step 7 of")
+    first.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     save_screenshot(page, "stepper")
 
@@ -87,6 +93,14 @@ def test_stepper_and_console_in_lab(
     expect(output).to_contain_text("MAIL FROM:<student@example.org>")
     page.wait_for_timeout(300)
     save_screenshot(page, "console")
+
+    # --- a Stepper placed at the delivery: the headers pane shows the Received chain
+    late = panel.locator(".smtpsim-stepper").nth(1)
+    late.scroll_into_view_if_needed()
+    expect(late.locator(".smtpsim-stepper-headers")).to_contain_text("Received: from")
+    expect(late.locator(".smtpsim-stepper-status")).to_contain_text("step")
+    page.wait_for_timeout(300)
+    save_screenshot(page, "stepper-delivered")
 
     assert collect_problems(page) == []
     assert "Error displaying widget" not in panel.inner_text()
