@@ -379,3 +379,12 @@ def test_console_close_mid_data_discards_the_message_and_says_why() -> None:
     assert con.closed
     assert boxes["alice@example.com"].messages == []
     assert [e.reason for e in net.trace.of(SessionClosed)] == ["idle timeout"]
+
+
+def test_the_topology_includes_the_dns_that_relays_ask() -> None:
+    net, bob, _ = two_domains()
+    described = net.describe()
+    assert ("dns", "dns", "") in described.nodes
+    dns_links = {(a, port, proto) for a, b, port, proto, _ in described.links if b == "dns"}
+    assert dns_links == {("smtp.example.org", 53, "DNS"), ("mx.example.com", 53, "DNS")}
+    assert not any(a == "bob-laptop" for a, *_ in dns_links)  # a user agent asks nobody

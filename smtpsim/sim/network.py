@@ -60,6 +60,9 @@ from .routing import Sender
 
 __all__ = ["Link", "Network", "SessionResult"]
 
+#: The name the DNS has in the topology (it answers the MX and A queries in the trace).
+DNS_NODE = "dns"
+
 #: The moment simulated time 0 stands for (dates in headers count from here).
 DEFAULT_START = datetime(2026, 11, 28, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -262,6 +265,13 @@ class Network:
                     key = frozenset((node.name, host))
                     if host in self.nodes and host != node.name and key not in links:
                         links[key] = (node.name, host, 25, "SMTP", self.latency(node.name, host))
+        # The DNS, which every relay that routes by MX asks (port 53).
+        askers = [n.name for n in self.nodes.values()
+                  if isinstance(n, MTA) and "*" not in n.transport]
+        if askers and (self.zone.mx or self.zone.a):
+            nodes += ((DNS_NODE, "dns", ""),)
+            for name in askers:
+                links[frozenset((name, DNS_NODE))] = (name, DNS_NODE, 53, "DNS", 0.0)
         return NetworkDescribed(0.0, self.title, nodes, tuple(links.values()), self.title)
 
     def _describe(self) -> None:
