@@ -49,6 +49,9 @@ class ClientConnection:
         self.extensions: dict[str, str] = {}
         self._reader = ReplyReader()
         self._pending: deque[tuple[Command | str, str]] = deque([(GREETING, GREETING)])
+        # _expected_state(), kept up to date by send() and forgotten (None) whenever a
+        # reply changes the state or the queue in any other way.
+        self._expected: State | None = None
         self._eof = False
         self._closed_reported = False
 
@@ -73,19 +76,23 @@ class ClientConnection:
         if not isinstance(command, Command) or type(command) is Command:
             raise LocalProtocolError(f"{command!r} is not an SMTP command")
         key = AUTH_DATA if isinstance(command, AuthData) else command.verb
-        expected = self._expected_state()
+        expected = self._expected
+        if expected is None:
+            expected = self._expected = self._expected_state()
         if expected is State.DATA:
             raise LocalProtocolError("wait for the reply to DATA, then send the content")
         if self._pending:
             # RFC 2920 §3.1: only RSET, MAIL and RCPT may be followed by more commands
             # before their replies arrive, and only when the server offers PIPELINING.
+            # (This check keeps every queued command but the last one of those three,
+            # so the last one is the only one to look at.)
             last = self._pending[-1][1]
             if last == GREETING:
                 raise LocalProtocolError("wait for the server's greeting first")
             if "PIPELINING" not in self.extensions:
                 raise LocalProtocolError("the server did not offer PIPELINING: wait for "
                                          f"the reply to {last}")
-            if any(k not in ("MAIL", "RCPT", "RSET") for _, k in self._pending):
+            if last not in ("MAIL", "RCPT", "RSET"):
                 raise LocalProtocolError(f"{command.verb or 'AUTH data'} cannot be "
                                          f"pipelined after {last}: wait for its reply")
         if key == AUTH_DATA:
@@ -94,6 +101,9 @@ class ClientConnection:
         elif not in_sequence(expected, key):
             raise LocalProtocolError(f"{command.verb} is out of sequence in state {expected.name}")
         self._pending.append((command, key))
+        # One more step of _expected_state()'s fold, instead of folding the queue again.
+        self._expected = State.DATA if key == "DATA" else next_state(
+            expected, key, 334 if key == AUTH_DATA else 250)
         return command.to_bytes()
 
     def send_content(self, content: bytes) -> bytes:
@@ -101,6 +111,7 @@ class ClientConnection:
         if self.state is not State.DATA or self._pending:
             raise LocalProtocolError("message content may only be sent after DATA got 354")
         self._pending.append((END_OF_DATA, END_OF_DATA))
+        self._expected = None
         return dot_stuff(content)
 
     @property
@@ -128,15 +139,18 @@ class ClientConnection:
             if self._eof and not self._closed_reported:
                 self._closed_reported = True
                 self.state = State.CLOSED
+                self._expected = None
                 return ConnectionClosed(discarded=bool(self._pending))
             return NEED_DATA
         if not self._pending:
             if reply.code == 421:  # a server may say 421 at any time, then close
                 self.state = State.CLOSED
+                self._expected = None
                 return ReplyReceived("unsolicited", reply)
             raise RemoteProtocolError(f"reply nobody asked for: {reply}")
         command, key = self._pending.popleft()
         self.state = next_state(self.state, key, reply.code)
+        self._expected = None
         if isinstance(command, (Ehlo, Helo)) and reply.is_success:
             # A successful hello starts afresh: after HELO no extension is in use
             # (RFC 5321 §4.1.1.1), after EHLO exactly those the reply lists.

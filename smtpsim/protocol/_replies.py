@@ -73,7 +73,19 @@ class Reply:
     @classmethod
     def of(cls, code: int, text: str = "", enhanced: str | None = None) -> Reply:
         """A reply whose text may hold several lines separated by ``\\n``."""
+        if cls is Reply and type(code) is int and type(text) is str:
+            return known_reply(code, tuple(text.split("\n")), enhanced)
         return cls(code, tuple(text.split("\n")), enhanced)
+
+    @classmethod
+    def _trusted(cls, code: int, lines: tuple[str, ...], enhanced: str | None = None) -> Reply:
+        """Engine-internal fast path: a reply whose parts are already known to be valid,
+        built without checking them again (the checks cost more than the object)."""
+        reply = object.__new__(cls)
+        object.__setattr__(reply, "code", code)
+        object.__setattr__(reply, "lines", lines)
+        object.__setattr__(reply, "enhanced", enhanced)
+        return reply
 
     @property
     def kind(self) -> int:
@@ -114,15 +126,45 @@ class Reply:
 
     def to_bytes(self, enhanced: bool = True, utf8: bool = False) -> bytes:
         """The reply as it goes on the wire, every line ended by CRLF."""
-        if len(self.lines) == 1:  # the common case, without the list
-            prefix = f"{self.enhanced} " if enhanced and self.enhanced else ""
-            data = f"{self.code} {prefix}{self.lines[0]}\r\n"
-        else:
-            data = "".join(line + "\r\n" for line in self.to_lines(enhanced))
+        prefix = f"{self.enhanced} " if enhanced and self.enhanced else ""
+        lines = self.lines
+        data = f"{self.code} {prefix}{lines[-1]}\r\n"
+        if len(lines) > 1:
+            # Fast path for to_lines(): "250-" on every line but the last, in one join.
+            head = f"{self.code}-{prefix}"
+            data = head + f"\r\n{head}".join(lines[:-1]) + "\r\n" + data
         return data.encode("utf-8" if utf8 else "ascii", "strict" if utf8 else "replace")
 
     def __str__(self) -> str:
         return "\n".join(self.to_lines())
+
+
+# Two caches of immutable Replies, each emptied when full (unique replies such as
+# "queued as 1A2B" keep coming, and memory must stay bounded).
+_CACHE_MAX = 1024
+
+#: Replies the engine made before (see :func:`known_reply`).
+_KNOWN: dict[tuple[int, tuple[str, ...], str | None], Reply] = {}
+
+
+def known_reply(code: int, lines: tuple[str, ...], enhanced: str | None = None) -> Reply:
+    """``Reply(code, lines, enhanced)``, checked only the first time it is asked for.
+
+    Engine-internal: a server makes the same greeting, EHLO reply and error replies
+    for every connection, and a Reply is immutable, so the one made then is handed
+    out again (:meth:`Reply.of` comes here too).
+    """
+    key = (code, lines, enhanced)
+    reply = _KNOWN.get(key)
+    if reply is None:
+        if len(_KNOWN) >= _CACHE_MAX:
+            _KNOWN.clear()
+        reply = _KNOWN[key] = Reply(code, lines, enhanced)
+    return reply
+
+
+#: Replies already parsed, keyed by the reader's ``enhanced`` flag and their exact bytes.
+_PARSED: dict[tuple[bool, bytes], Reply] = {}
 
 
 class ReplyReader:
@@ -139,6 +181,8 @@ class ReplyReader:
         self._buf = bytearray()
         self._pending: list[str] = []
         self._code: int | None = None
+        # The bytes of the reply being read (None once one of its lines was refused).
+        self._raw: bytearray | None = bytearray()
         #: Whether to split an RFC 3463 code off the text (set after EHLO).
         self.enhanced = enhanced
 
@@ -151,27 +195,51 @@ class ReplyReader:
         Raises:
             RemoteProtocolError: the server sent something that is not a reply line.
         """
+        buf = self._buf
+        if self._code is None:
+            # Fast path: servers repeat themselves (every RCPT gets "250 2.1.5 Ok"),
+            # and a Reply is immutable, so when the bytes of the next whole reply were
+            # parsed before, the Reply made then is handed out again.
+            start = 0
+            while (i := buf.find(b"\n", start)) >= 0:
+                if buf[start + 3 : start + 4] != b"-":  # the reply's last line
+                    reply = _PARSED.get((self.enhanced, bytes(buf[: i + 1])))
+                    if reply is not None:
+                        del buf[: i + 1]
+                        return reply
+                    break
+                start = i + 1
         while True:
-            i = self._buf.find(b"\n")
+            i = buf.find(b"\n")
             if i < 0:
-                if len(self._buf) > 4 * self.MAX_LINE:
+                if len(buf) > 4 * self.MAX_LINE:
                     raise RemoteProtocolError("reply line too long")
                 return None
-            raw = bytes(self._buf[:i]).rstrip(b"\r")
-            del self._buf[: i + 1]
+            if self._raw is not None:
+                self._raw += buf[: i + 1]
+            raw = bytes(buf[:i]).rstrip(b"\r")
+            del buf[: i + 1]
             m = _REPLY_LINE_RE.match(raw)
             line = raw.decode("utf-8", "replace")
             if m is None:
+                self._raw = None
                 raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
             code = int(m.group(1))
             if self._code is not None and code != self._code:
+                self._raw = None
                 raise RemoteProtocolError(f"reply code changed inside a multi-line reply: {line!r}")
             self._code = code
             self._pending.append(line[4:])
             if len(line) > 3 and line[3] == "-":
                 continue
             lines, self._pending, self._code = self._pending, [], None
-            return self._build(code, lines)
+            whole, self._raw = self._raw, bytearray()
+            reply = self._build(code, lines)
+            if whole is not None:
+                if len(_PARSED) >= _CACHE_MAX:
+                    _PARSED.clear()
+                _PARSED[self.enhanced, bytes(whole)] = reply
+            return reply
 
     def _build(self, code: int, lines: list[str]) -> Reply:
         enhanced = None

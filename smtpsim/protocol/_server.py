@@ -32,6 +32,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ from ._commands import (
     parse_command,
 )
 from ._data import DataReader
-from ._replies import Reply
+from ._replies import Reply, known_reply
 from ._state import AUTH_DATA, END_OF_DATA, GREETING, State, in_sequence, next_state, sequence_hint
 
 __all__ = [
@@ -229,6 +230,15 @@ _OK = Reply.of(250, "Ok", "2.0.0")
 _BYE = Reply.of(221, "Bye", "2.0.0")
 
 
+# Fast path: clients say the same lines again and again (DATA, QUIT, the same EHLO,
+# MAIL FROM and RCPT TO), parse_command is a pure function and what it returns is
+# immutable, so the server remembers its recent answers instead of parsing again.
+@functools.lru_cache(maxsize=1024)
+def _parse_command_cached(line: str, utf8_ok: bool, auth_mechanisms: tuple[str, ...]
+                          ) -> Command | BadCommand:
+    return parse_command(line, utf8_ok=utf8_ok, auth_mechanisms=auth_mechanisms)
+
+
 class ServerConnection:
     """One SMTP connection, server side: bytes in, events out, replies to bytes.
 
@@ -348,7 +358,7 @@ class ServerConnection:
         if isinstance(event, (BadCommand, MessageRejected)):
             return event.reply
         if isinstance(event, Ehlo):
-            return Reply(250, (f"{cfg.hostname} Hello {event.domain}", *cfg.extensions()))
+            return known_reply(250, (f"{cfg.hostname} Hello {event.domain}", *cfg.extensions()))
         if isinstance(event, Helo):
             return Reply.of(250, f"{cfg.hostname} Hello {event.domain}")
         if isinstance(event, MailFrom):
@@ -358,8 +368,10 @@ class ServerConnection:
         if isinstance(event, Data):
             return _START_DATA
         if isinstance(event, MessageReceived):
-            qid = cfg.queue_ids() if cfg.queue_ids else f"{next(self._counter):X}"
-            return Reply.of(250, f"Ok: queued as {qid}", "2.0.0")
+            if cfg.queue_ids:
+                return Reply.of(250, f"Ok: queued as {cfg.queue_ids()}", "2.0.0")
+            # A hex number cannot make the reply invalid: no need to check it again.
+            return Reply._trusted(250, (f"Ok: queued as {next(self._counter):X}",), "2.0.0")
         if isinstance(event, (Rset, Noop)):
             return _OK
         if isinstance(event, Vrfy):
@@ -479,8 +491,11 @@ class ServerConnection:
         if verb == "AUTH" and cfg.auth_mechanisms and not self.esmtp:
             return self._bad(line, 503, "5.5.1", "Bad sequence of commands: send EHLO first "
                              "(AUTH is an ESMTP extension)", "AUTH")
-        cmd = parse_command(line, utf8_ok=utf8_ok,
-                            auth_mechanisms=cfg.auth_mechanisms if self.esmtp else ())
+        mechanisms = cfg.auth_mechanisms if self.esmtp else ()
+        try:
+            cmd = _parse_command_cached(line, utf8_ok, mechanisms)
+        except TypeError:  # unhashable mechanisms (a list): parse without the cache
+            cmd = parse_command(line, utf8_ok=utf8_ok, auth_mechanisms=mechanisms)
         if isinstance(cmd, BadCommand):
             self._pending_key = cmd.verb
             return cmd
