@@ -107,8 +107,11 @@ def test_trace_jsonl_file(tmp_path: Path) -> None:
     assert lines[i + 4][1].startswith("250 2.0.0 Ok: queued as")
     assert lines[-1] == ("S", "221 2.0.0 Bye")
     by_line = {r["line"]: r["state"] for r in dialog}
-    assert by_line["data"] == "DATA"  # smtplib sends lower-case verbs
-    assert by_line["."] == "READY"
+    # A line carries the state it travels in; the reply carries where it led.
+    assert by_line["data"] == "RCPT"  # smtplib sends lower-case verbs
+    assert by_line["354 End data with <CR><LF>.<CR><LF>"] == "DATA"
+    assert by_line["."] == "DATA"  # the lone dot still travels inside DATA
+    assert by_line[lines[i + 4][1]] == "READY"  # its 250 ends the transaction
     # The file reads back as a trace.
     back = Trace.from_jsonl(path.read_text())
     assert len(back) == len(records)

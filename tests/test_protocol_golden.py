@@ -83,7 +83,26 @@ def test_textbook_dialog() -> None:
     assert received[0].envelope.rcpt_tos == ["alice@example.com", "theodore@example.com"]
     assert [(r.recipient, r.status) for r in sender.results] == [
         ("alice@example.com", "sent"), ("theodore@example.com", "sent")]
-    # one command per round trip without PIPELINING; the server state after each line
+    # one command per round trip without PIPELINING; where the dialog stands: the
+    # content travels in DATA, and only its 250 brings the dialog back to READY
     assert [w.flight for w in wire if w.dir == "C" and w.line.startswith("RCPT")] == [3, 4]
     assert wire[-1].state is State.CLOSED
-    assert {w.state for w in wire if w.dir == "C" and w.flight == 6} == {State.READY}
+    assert {w.state for w in wire if w.dir == "C" and w.flight == 6} == {State.DATA}
+    [handover] = [w for w in wire if w.end_of_data]
+    assert handover.line == "250 Ok: queued as 12345"
+    assert handover.state is State.READY
+
+
+def test_a_pipelined_flight_is_recorded_in_wire_order_with_states_that_only_move_on_replies(
+) -> None:
+    from smtpsim.protocol import ServerConfig as Config
+
+    sender = MailSender("relay.example.org", [Outgoing(
+        "bob@example.org", ("alice@example.com", "theodore@example.com"), CONTENT)])
+    wire = converse(sender, ServerConnection(Config()))
+    batch = [w for w in wire if w.flight == 2]  # MAIL, RCPT, RCPT, DATA in one go
+    assert [w.dir for w in batch] == ["C"] * 4 + ["S"] * 4
+    assert [w.line.split(":")[0].split()[0] for w in batch[:4]] == ["MAIL", "RCPT", "RCPT",
+                                                                    "DATA"]
+    assert {w.state for w in batch[:4]} == {State.READY}  # nothing answered yet
+    assert [w.state for w in batch[4:]] == [State.MAIL, State.RCPT, State.RCPT, State.DATA]

@@ -388,3 +388,13 @@ def test_the_topology_includes_the_dns_that_relays_ask() -> None:
     dns_links = {(a, port, proto) for a, b, port, proto, _ in described.links if b == "dns"}
     assert dns_links == {("smtp.example.org", 53, "DNS"), ("mx.example.com", 53, "DNS")}
     assert not any(a == "bob-laptop" for a, *_ in dns_links)  # a user agent asks nobody
+
+
+def test_a_host_named_dns_does_not_collide_with_the_dns() -> None:
+    net, bob, _ = two_domains()
+    net.add(MTA("dns", "example.net", relay_from=["smtp.example.org"]))
+    described = net.describe()
+    names = [n for n, _, _ in described.nodes]
+    assert len(names) == len(set(names))
+    assert ("(dns)", "dns", "") in described.nodes
+    assert ("dns", "mta", "example.net") in described.nodes

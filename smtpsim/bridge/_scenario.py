@@ -87,7 +87,9 @@ class ScenarioServer:
                         self.on_message(msg)
                 if not data:  # the client hung up (feed() recorded it)
                     break
-        except (ConnectionError, asyncio.CancelledError):
+        except ConnectionError:
+            console.close("client vanished")
+        except asyncio.CancelledError:
             console.close("server shutdown")
         finally:
             self._tasks.discard(task)

@@ -173,9 +173,11 @@ class Session:
                 consumed = self._lines.take_content()
             else:
                 consumed = self._lines.take_command()
+            # The line is traced before its reply: a command changes nothing until it
+            # is answered, so it carries the state the dialog is in while it travels.
+            self._trace_lines("C", consumed)
             reply = await self._reply_to(event)
             data = server.send(reply)
-            self._trace_lines("C", consumed)
             self._write(data)
             if server.state is State.CLOSED:
                 self.reason = "QUIT" if reply.code == 221 else f"closed after {reply.code}"

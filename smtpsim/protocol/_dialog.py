@@ -33,12 +33,17 @@ Policy = Callable[[ServerEvent], "Reply | None"]
 
 @dataclass(frozen=True, slots=True)
 class WireLine:
-    """One line on the wire (without CRLF), its direction, flight and resulting state."""
+    """One line on the wire (without CRLF), its direction and flight, and where the
+    dialog stands once it has crossed: a command changes nothing until its reply, so a
+    client line carries the state its flight started in, a reply the state it led to.
+    ``end_of_data`` marks the reply to a message's content (the 250 that hands it over).
+    """
 
     flight: int
     dir: str
     line: str
     state: State
+    end_of_data: bool = False
 
 
 def _lines(data: bytes) -> list[str]:
@@ -54,13 +59,14 @@ def _lines(data: bytes) -> list[str]:
 # object.__setattr__, and a dialog records dozens of lines (a 2 KB message alone is
 # 30), so _record fills the slots directly: the same WireLine in half the time.
 _new = object.__new__
-_set_flight, _set_dir, _set_line, _set_state = (
-    getattr(WireLine, name).__set__ for name in ("flight", "dir", "line", "state"))
+_set_flight, _set_dir, _set_line, _set_state, _set_end = (
+    getattr(WireLine, name).__set__
+    for name in ("flight", "dir", "line", "state", "end_of_data"))
 
 
 def _record(out: list[WireLine], flight: int, direction: str, lines: list[str],
-            state: State) -> None:
-    """Append ``WireLine(flight, direction, line, state)`` to ``out`` for each line."""
+            state: State, end_of_data: bool = False) -> None:
+    """Append ``WireLine(flight, direction, line, state, end_of_data)`` for each line."""
     append = out.append
     for line in lines:
         wire = _new(WireLine)
@@ -68,6 +74,7 @@ def _record(out: list[WireLine], flight: int, direction: str, lines: list[str],
         _set_dir(wire, direction)
         _set_line(wire, line)
         _set_state(wire, state)
+        _set_end(wire, end_of_data)
         append(wire)
 
 
@@ -112,6 +119,7 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
         flight += 1
         pending = _lines(to_server) if record else []
         done = 0  # how many of the pending client lines the server has consumed
+        flight_state = server.state  # where the dialog stands while this flight travels
         server.receive_data(to_server)
         to_client = b""
         replies: list[WireLine] = []
@@ -121,30 +129,31 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
             reply = (policy(event) if policy else None) or server.default_reply()
             data = server.send(reply)
             to_client += data
+            eod = isinstance(event, (MessageReceived, MessageRejected))
             if not record:
-                if isinstance(event, (MessageReceived, MessageRejected)):
-                    _record(out, flight, "S", _lines(data), server.state)
+                if eod:
+                    _record(out, flight, "S", _lines(data), server.state, True)
                 last_flight, last_state = flight, server.state
                 continue
             # Which client lines did this event consume? Everything the client wrote
             # in this flight crossed the wire before any reply to it (with PIPELINING,
             # MAIL, RCPT and DATA go in one flight), so the flight's client lines come
             # first, then the server's replies.
-            if isinstance(event, (MessageReceived, MessageRejected)):
+            if eod:
                 try:
                     end = pending.index(".", done) + 1
                 except ValueError:
                     end = len(pending)
             else:
                 end = min(done + 1, len(pending))
-            _record(out, flight, "C", pending[done:end], server.state)
+            _record(out, flight, "C", pending[done:end], flight_state)
             done = end
-            _record(replies, flight, "S", _lines(data), server.state)
+            _record(replies, flight, "S", _lines(data), server.state, eod)
             if server.state is State.CLOSED:
                 break
         if record:
             # Content still arriving (not the case for MailSender).
-            _record(out, flight, "C", pending[done:], server.state)
+            _record(out, flight, "C", pending[done:], flight_state)
             out.extend(replies)
         if not to_client:
             break

@@ -73,7 +73,8 @@ class Reply:
     @classmethod
     def of(cls, code: int, text: str = "", enhanced: str | None = None) -> Reply:
         """A reply whose text may hold several lines separated by ``\\n``."""
-        if cls is Reply and type(code) is int and type(text) is str:
+        if cls is Reply and type(code) is int and type(text) is str and (
+                enhanced is None or type(enhanced) is str):
             return known_reply(code, tuple(text.split("\n")), enhanced)
         return cls(code, tuple(text.split("\n")), enhanced)
 

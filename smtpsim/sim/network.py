@@ -269,9 +269,12 @@ class Network:
         askers = [n.name for n in self.nodes.values()
                   if isinstance(n, MTA) and "*" not in n.transport]
         if askers and (self.zone.mx or self.zone.a):
-            nodes += ((DNS_NODE, "dns", ""),)
+            dns = DNS_NODE  # a scenario may have used the name for a host of its own
+            while dns in self.nodes:
+                dns = f"({dns})"
+            nodes += ((dns, "dns", ""),)
             for name in askers:
-                links[frozenset((name, DNS_NODE))] = (name, DNS_NODE, 53, "DNS", 0.0)
+                links[frozenset((name, dns))] = (name, dns, 53, "DNS", 0.0)
         return NetworkDescribed(0.0, self.title, nodes, tuple(links.values()), self.title)
 
     def _describe(self) -> None:
@@ -328,11 +331,9 @@ class Network:
         self.record(SessionOpened(self.now, host, client.name, sid, port,
                                   tuple(m.id for m in messages)))
         base = self.now
-        last_c = ""
         for line in lines:
             due = base + (2 * line.flight - (line.dir == "C")) * latency
-            is_accept = line.dir == "S" and line.line[:1] == "2" and (
-                last_c == "." or not self.full)
+            is_accept = line.end_of_data and line.line[:1] == "2"
             if due > self.now and (self.full or is_accept):
                 yield self.clock.timeout(due - self.now)
             if self.full:
@@ -350,8 +351,6 @@ class Network:
                     return self._crash(server_node, client, sid, messages[index], sent[index])
                 if index is not None:
                     on_accepted(sent[index], host, reply)
-            if line.dir == "C":
-                last_c = line.line
         end = base + 2 * (lines[-1].flight if lines else 0) * latency
         if end > self.now:
             yield self.clock.timeout(end - self.now)

@@ -101,8 +101,10 @@ class SessionOpened(TraceEvent):
 class DialogLine(TraceEvent):
     """One line of an SMTP dialog, exactly as sent (without its CRLF).
 
-    ``state`` is the server's protocol state after the line was handled, e.g.
-    ``"READY"`` or ``"DATA"``. Message content lines are recorded too, so the dialog
+    ``state`` is where the dialog stands once the line has crossed the wire: a command
+    changes nothing until its reply, so a client line carries the state it was sent in
+    (``"DATA"`` for the message content), and a reply the state it led to (``"MAIL"``
+    after the 250 to MAIL FROM). Message content lines are recorded too, so the dialog
     shows the headers, the body and the lone dot.
     """
 
