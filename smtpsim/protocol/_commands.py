@@ -120,11 +120,10 @@ def parse_address(text: str, *, utf8: bool = False, null_ok: bool = False) -> st
     return inner
 
 
-def _path(address: str) -> str:
-    return f"<{address}>"
-
-
 def _format_params(params: tuple[tuple[str, str | None], ...]) -> str:
+    """`` K=V K2`` for ``(("K", "V"), ("K2", None))``: the parameters after a path."""
+    if not params:  # the usual case, without building a generator for nothing
+        return ""
     return "".join(f" {k}={v}" if v is not None else f" {k}" for k, v in params)
 
 
@@ -193,7 +192,7 @@ class MailFrom(Command):
     params: tuple[tuple[str, str | None], ...] = ()
 
     def to_line(self) -> str:
-        return f"MAIL FROM:{_path(self.address)}{_format_params(self.params)}"
+        return f"MAIL FROM:<{self.address}>{_format_params(self.params)}"
 
     def param(self, name: str) -> str | None:
         """The value of parameter ``name`` (case-insensitive); ``""`` if it has none."""
@@ -213,7 +212,7 @@ class RcptTo(Command):
     params: tuple[tuple[str, str | None], ...] = ()
 
     def to_line(self) -> str:
-        return f"RCPT TO:{_path(self.address)}{_format_params(self.params)}"
+        return f"RCPT TO:<{self.address}>{_format_params(self.params)}"
 
 
 @dataclass(frozen=True, slots=True)

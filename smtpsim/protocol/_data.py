@@ -24,10 +24,15 @@ __all__ = ["DataReader", "dot_stuff", "has_bare_line_ending", "normalize_line_en
 
 def has_bare_line_ending(data: bytes) -> bool:
     """True if ``data`` holds a CR not followed by LF, or an LF not preceded by CR."""
-    # Every CR and every LF belongs to a CRLF exactly when the three counts agree
-    # (three passes in C: much faster than a regular expression with look-behind).
-    pairs = data.count(b"\r\n")
-    return data.count(b"\r") != pairs or data.count(b"\n") != pairs
+    # bytes.splitlines() cuts at every CRLF, every lone CR and every lone LF and drops
+    # them. Each ending it dropped was two octets (CRLF) or one (bare CR or LF), so
+    # they were all CRLF exactly when they add up to two octets per ending. (Two quick
+    # passes in C: much faster than counting, or than a regular expression.)
+    if not data:
+        return False
+    lines = data.splitlines()
+    endings = len(lines) if data.endswith((b"\r", b"\n")) else len(lines) - 1
+    return len(data) - len(b"".join(lines)) != 2 * endings
 
 
 def normalize_line_endings(data: bytes) -> bytes:
@@ -54,7 +59,9 @@ def dot_stuff(content: bytes) -> bytes:
         content += b"\r\n"
     if content.startswith(b"."):
         content = b"." + content
-    return content.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+    # Double the dot that starts any other line. (``new.join(data.split(old))`` is
+    # ``data.replace(old, new)`` in one search of ``data`` instead of two.)
+    return b"\r\n..".join(content.split(b"\r\n.")) + b".\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +156,21 @@ class DataReader:
                 return False
             end += 2
         body = bytes(buf[:end])
-        if len(body) > self.max_size + 2 or has_bare_line_ending(body):
+        if len(body) > self.max_size + 2:
             return False
-        if body and max(map(len, body.split(b"\r\n"))) + 2 > self.max_line:
+        # One pass cuts the body into lines, giving both checks below (the body ends
+        # in CRLF, so it is clean exactly when it holds one CRLF per line: see
+        # has_bare_line_ending).
+        lines = body.splitlines()
+        lengths = list(map(len, lines))
+        if len(body) - sum(lengths) != 2 * len(lines):
+            return False  # a bare CR or LF
+        if lines and max(lengths) + 2 > self.max_line:
             return False
-        # Un-stuff: one dot goes from the start of every line that has one.
-        content = body.replace(b"\r\n.", b"\r\n")
+        # Un-stuff: one dot goes from the start of every line that has one
+        # (``b"\r\n".join(body.split(b"\r\n."))`` is ``body.replace(b"\r\n.", b"\r\n")``
+        # in one search instead of two).
+        content = b"\r\n".join(body.split(b"\r\n."))
         if content[:1] == b".":
             content = content[1:]
         if len(content) > self.max_size:

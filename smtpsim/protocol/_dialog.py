@@ -23,7 +23,7 @@ from ._server import (
     ServerConnection,
     ServerEvent,
 )
-from ._state import State
+from ._state import S_CLOSED, State
 
 __all__ = ["Policy", "WireLine", "converse"]
 
@@ -50,7 +50,7 @@ def _lines(data: bytes) -> list[str]:
     # Decoding first and splitting after gives the same lines (CR and LF are ASCII,
     # so no UTF-8 sequence spans them) with one decode per flight instead of per line.
     parts = data.decode("utf-8", "replace").split("\r\n")
-    if parts and parts[-1] == "":
+    if parts[-1] == "":
         parts.pop()
     return parts
 
@@ -64,11 +64,12 @@ _set_flight, _set_dir, _set_line, _set_state, _set_end = (
     for name in ("flight", "dir", "line", "state", "end_of_data"))
 
 
-def _record(out: list[WireLine], flight: int, direction: str, lines: list[str],
+def _record(out: list[WireLine], flight: int, direction: str, data: bytes,
             state: State, end_of_data: bool = False) -> None:
-    """Append ``WireLine(flight, direction, line, state, end_of_data)`` for each line."""
+    """Append ``WireLine(flight, direction, line, state, end_of_data)`` for each line
+    of ``data``."""
     append = out.append
-    for line in lines:
+    for line in _lines(data):
         wire = _new(WireLine)
         _set_flight(wire, flight)
         _set_dir(wire, direction)
@@ -102,61 +103,46 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
     # Without a record, the session's last line: WireLine(last_flight, "S", "", state).
     last_flight, last_state = 0, server.state
     if record:
-        _record(out, flight, "S", _lines(to_client), server.state)
+        _record(out, flight, "S", to_client, server.state)
+    next_event, send, default_reply = server.next_event, server.send, server.default_reply
     while flight < max_flights:
         if to_client:
             sender.receive_data(to_client)
-        if server.state is State.CLOSED:
+        if server.state is S_CLOSED:
             sender.receive_data(b"")  # the server hung up after its last reply
         to_server = sender.data_to_send()
         if not to_server:
             # Nothing more to say. b"" would mean EOF to the server, so only a client
             # that has finished hangs up; either way the dialog is over.
-            if sender.done and server.state is not State.CLOSED:
+            if sender.done and server.state is not S_CLOSED:
                 server.receive_data(b"")
-                server.next_event()
+                next_event()
             break
         flight += 1
-        pending = _lines(to_server) if record else []
-        done = 0  # how many of the pending client lines the server has consumed
-        flight_state = server.state  # where the dialog stands while this flight travels
+        if record:
+            # Everything the client wrote in this flight crossed the wire before any
+            # reply to it (with PIPELINING, MAIL, RCPT and DATA go in one flight), so
+            # the flight's client lines come first, all in the state the flight
+            # started in; then the server's replies, each in the state it led to.
+            _record(out, flight, "C", to_server, server.state)
         server.receive_data(to_server)
-        to_client = b""
-        replies: list[WireLine] = []
-        while (event := server.next_event()) is not NEED_DATA:
+        replies: list[bytes] = []
+        while (event := next_event()) is not NEED_DATA:
             if isinstance(event, ConnectionClosed):
                 break
-            reply = (policy(event) if policy else None) or server.default_reply()
-            data = server.send(reply)
-            to_client += data
+            reply = (policy(event) if policy else None) or default_reply()
+            data = send(reply)
+            replies.append(data)
             eod = isinstance(event, (MessageReceived, MessageRejected))
+            if record or eod:
+                _record(out, flight, "S", data, server.state, eod)
             if not record:
-                if eod:
-                    _record(out, flight, "S", _lines(data), server.state, True)
                 last_flight, last_state = flight, server.state
-                continue
-            # Which client lines did this event consume? Everything the client wrote
-            # in this flight crossed the wire before any reply to it (with PIPELINING,
-            # MAIL, RCPT and DATA go in one flight), so the flight's client lines come
-            # first, then the server's replies.
-            if eod:
-                try:
-                    end = pending.index(".", done) + 1
-                except ValueError:
-                    end = len(pending)
-            else:
-                end = min(done + 1, len(pending))
-            _record(out, flight, "C", pending[done:end], flight_state)
-            done = end
-            _record(replies, flight, "S", _lines(data), server.state, eod)
-            if server.state is State.CLOSED:
+            elif server.state is S_CLOSED:
                 break
-        if record:
-            # Content still arriving (not the case for MailSender).
-            _record(out, flight, "C", pending[done:], flight_state)
-            out.extend(replies)
-        if not to_client:
+        if not replies:
             break
+        to_client = b"".join(replies)
     if not record and (not out or out[-1].flight != last_flight):
         out.append(WireLine(last_flight, "S", "", last_state))
     return out

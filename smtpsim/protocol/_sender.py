@@ -23,7 +23,7 @@ from ._client import ClientConnection, ReplyReceived
 from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
 from ._replies import Reply
 from ._server import NEED_DATA, ConnectionClosed
-from ._state import END_OF_DATA, GREETING, State
+from ._state import END_OF_DATA, GREETING, S_CLOSED, S_MAIL, S_RCPT
 
 __all__ = ["MailSender", "Outgoing", "RecipientResult"]
 
@@ -75,7 +75,12 @@ class _Txn:
 
 
 def _needs_utf8(msg: Outgoing) -> bool:
-    return not msg.sender.isascii() or any(not r.isascii() for r in msg.recipients)
+    return not (msg.sender.isascii() and all(map(str.isascii, msg.recipients)))
+
+
+#: What a recipient's result says when the session ended (QUIT's 221, or a 421 nobody
+#: asked for) before its message went: never let a 221 count as a delivery.
+_ENDED_EARLY = Reply.of(451, "Session ended before the message was sent", "4.4.2")
 
 
 class MailSender:
@@ -122,8 +127,9 @@ class MailSender:
     def receive_data(self, data: bytes) -> None:
         """Bytes from the server (``b""`` when it closed the connection)."""
         self.client.receive_data(data)
+        next_event = self.client.next_event
         while not self.done:
-            event = self.client.next_event()
+            event = next_event()
             if event is NEED_DATA:
                 return
             if isinstance(event, ConnectionClosed):
@@ -214,7 +220,7 @@ class MailSender:
             self._start_next()
         elif isinstance(to, Quit) or to == "unsolicited":
             if reply.is_success:  # never let a 221 count as a delivery
-                reply = Reply.of(451, "Session ended before the message was sent", "4.4.2")
+                reply = _ENDED_EARLY
             self._settle_rest(reply, "connection")
             self.done = True
 
@@ -287,7 +293,7 @@ class MailSender:
 
     def _finish_txn(self) -> None:
         self._txn = None
-        if self.client.state in (State.MAIL, State.RCPT):
+        if self.client.state in (S_MAIL, S_RCPT):
             # RFC 5321 §4.1.1.5: abandon a half-open transaction before the next one.
             self._send_rset_then_next()
             return
@@ -300,7 +306,7 @@ class MailSender:
         if reply is not None and reply.code == 421:
             self.done = True  # the server is closing anyway
             return
-        if self.client.state is State.CLOSED:
+        if self.client.state is S_CLOSED:
             self.done = True
             return
         self._send(Quit())

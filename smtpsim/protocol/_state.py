@@ -56,6 +56,13 @@ class State(enum.Enum):
 
 S = State
 
+# The same members under plain module names, for the engines' hot paths. On Python
+# 3.11 reading a member off an Enum class (``State.READY``) runs through
+# ``EnumType.__getattr__`` and costs several times a global read, and the engines look
+# at the state on every event.
+S_CONNECTED, S_GREETED, S_NO_SERVICE, S_READY, S_AUTH, S_MAIL, S_RCPT, S_DATA, S_CLOSED = (
+    S.CONNECTED, S.GREETED, S.NO_SERVICE, S.READY, S.AUTH, S.MAIL, S.RCPT, S.DATA, S.CLOSED)
+
 #: The events that move the machine besides commands (those are keyed by their verb).
 GREETING = "greeting"
 END_OF_DATA = "end of data"
@@ -101,14 +108,19 @@ TRANSITIONS: dict[tuple[State, str, int], State] = {
 def next_state(state: State, event: str, code: int) -> State:
     """The state after ``event`` in ``state`` was answered with reply ``code``."""
     if code == 421:
-        return S.CLOSED
+        return S_CLOSED
     new = TRANSITIONS.get((state, event, code // 100))
     return state if new is None else new
 
 
+#: ``(state, event)`` pairs that :data:`TRANSITIONS` lets succeed (a 2xx or 3xx reply),
+#: read from the table once: the engines ask on every command.
+_IN_SEQUENCE = frozenset((state, event) for state, event, kind in TRANSITIONS if kind in (2, 3))
+
+
 def in_sequence(state: State, event: str) -> bool:
     """True when ``event`` (a verb) may be sent in ``state`` and could succeed."""
-    return (state, event, 2) in TRANSITIONS or (state, event, 3) in TRANSITIONS
+    return (state, event) in _IN_SEQUENCE
 
 
 #: What a 503 reply says, per verb: the teaching hint for a command out of order.
