@@ -27,12 +27,14 @@ class Clock:
     """The virtual clock of one simulation run."""
 
     def __init__(self) -> None:
-        self._env = simpy.Environment()
+        # Starting at 0.0 (not SimPy's default int 0) keeps ``now`` a float throughout.
+        self._env = simpy.Environment(initial_time=0.0)
 
     @property
     def now(self) -> float:
         """The current simulated time, in seconds since the run started."""
-        return float(self._env.now)
+        now: float = self._env.now
+        return now
 
     def timeout(self, delay: float) -> simpy.Timeout:
         """An event that fires ``delay`` seconds from now (yield it to wait)."""
