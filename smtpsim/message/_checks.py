@@ -16,6 +16,7 @@ from datetime import datetime
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+")  # RFC 5322 §3.6.8: printable but ':'
 _ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _HOSTNAME = re.compile(r"[\x21-\x27\x2a-\x7e]+")  # printable ASCII except ( and )
+_NOT_IN_ADDRESS = re.compile(r'[\s<>,;()"\x00]')  # \s is exactly what str.isspace() sees
 
 
 def _check_address(addr: str, role: str) -> str:
@@ -24,7 +25,7 @@ def _check_address(addr: str, role: str) -> str:
         raise TypeError(f"{role} address must be a str, not {type(addr).__name__}")
     if not addr:
         raise ValueError(f"{role} address is empty")
-    if any(c.isspace() or c in '<>,;()"\x00' for c in addr):
+    if _NOT_IN_ADDRESS.search(addr):
         raise ValueError(f'{role} address {addr!r} contains whitespace or one of <>,;()"')
     local, at, domain = addr.rpartition("@")
     if not (at and local and domain) or "" in domain.split("."):

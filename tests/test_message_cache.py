@@ -1,0 +1,187 @@
+"""The memoised wire path of smtpsim.message writes exactly what the plain stdlib writes.
+
+compose() and to_bytes() share header objects between messages, remember how each
+folds, and write the text body in one go (see smtpsim/message/_wire.py and
+_compose.py). None of that may change a single byte: every test here builds the same
+message a second way, with the stock ``email.policy.SMTP`` (no memo, no shortcut,
+``set_content`` itself), and compares.
+"""
+
+from __future__ import annotations
+
+import copy
+import email.policy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from typing import Any
+from unittest import mock
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smtpsim.message import _compose, _wire, compose, from_bytes, to_bytes
+
+T0 = datetime(2026, 11, 28, 16, 0, 0, tzinfo=timezone.utc)
+
+
+@contextmanager
+def plain_stdlib() -> Iterator[None]:
+    """Inside this block, compose() and to_bytes() use the email package as shipped."""
+    plain = {
+        "_WIRE": email.policy.SMTP.clone(refold_source="none"),
+        "_WIRE_UTF8": email.policy.SMTPUTF8.clone(refold_source="none"),
+        "_header_address": _wire._header_address.__wrapped__,
+        "_set_text_body": lambda msg, body: msg.set_content(body),
+    }
+    with mock.patch.multiple(_compose, **plain):
+        yield
+
+
+def outcome(**kwargs: Any) -> tuple[object, ...]:
+    """The bytes compose + to_bytes write, or the error they raise."""
+    try:
+        return ("bytes", to_bytes(compose(**kwargs)))
+    except Exception as exc:  # the same bad input must fail the same way
+        return (type(exc), str(exc))
+
+
+# --- inputs: everything compose accepts, and some it refuses ------------------------
+
+_TEXT = st.characters(blacklist_categories=("Cs",))  # any character a str can hold
+_LINE = st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")
+_LOCAL = st.text(st.sampled_from("abcxyzABC019._+-'!#=?/[]\\:@éüßñ中"), min_size=1, max_size=12)
+_DOMAIN = st.sampled_from(["example.org", "example.com", "mx1.example.net", "bücher.de"])
+_ADDRESS = st.one_of(
+    st.sampled_from(["alice@example.com", "bob@example.org", "carol@example.net"]),
+    st.builds(lambda local, domain: f"{local}@{domain}", _LOCAL, _DOMAIN),
+)
+_ZONE = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+_DATE = st.datetimes(min_value=datetime(1000, 1, 1), timezones=_ZONE)
+_SUBJECT = st.one_of(
+    st.text(_LINE, max_size=30),
+    st.text(_LINE, min_size=70, max_size=300),  # folds over several lines
+    st.sampled_from(["=?utf-8?q?caf=C3=A9?=", "Re: Café — 東京", "x" * 100]),
+    st.text(_TEXT, max_size=10),  # may hold a line break: refused
+)
+_BODY = st.one_of(
+    st.text(_TEXT, max_size=300),
+    st.builds(lambda line, n: (line + "\n") * n, st.text(_TEXT, max_size=120), st.integers(1, 5)),
+)
+_EXTRAS = st.dictionaries(
+    st.sampled_from(["X-Mailer", "Reply-To", "Content-Language", "X-Long"]),
+    st.text(_LINE, max_size=120),
+    max_size=2,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    sender=_ADDRESS,
+    to=st.lists(_ADDRESS, max_size=4),
+    cc=st.lists(_ADDRESS, max_size=3),
+    bcc=st.lists(_ADDRESS, max_size=2),
+    subject=_SUBJECT,
+    body=_BODY,
+    date=_DATE,
+    from_name=st.none() | st.text(_LINE, max_size=40),
+    message_id=st.none() | st.sampled_from(["<a.b@example.org>", "id@example.com"]),
+    extra_headers=st.none() | _EXTRAS,
+)
+def test_compose_and_to_bytes_write_what_the_plain_stdlib_writes(**kwargs: Any) -> None:
+    with plain_stdlib():
+        expected = outcome(**kwargs)
+    assert outcome(**kwargs) == expected  # first time: memo misses
+    assert outcome(**kwargs) == expected  # again: every memo hits
+
+
+def test_the_benchmark_message_is_unchanged() -> None:
+    kwargs: dict[str, Any] = {
+        "sender": "bob@example.org",
+        "to": ["alice@example.com"],
+        "body": "Hello Alice.\nA benchmark message.\nBob",
+    }
+    for i in range(3):
+        kwargs.update(subject=f"Message {i}", date=T0 + timedelta(seconds=i))
+        with plain_stdlib():
+            expected = outcome(**kwargs)
+        assert outcome(**kwargs) == expected
+
+
+def test_messages_share_header_objects_but_stay_independent() -> None:
+    one = compose("bob@example.org", ["alice@example.com"], subject="1", body="a", date=T0)
+    two = compose("bob@example.org", ["alice@example.com"], subject="2", body="b", date=T0)
+    assert one["From"] is two["From"] and one["Content-Type"] is two["Content-Type"]
+    before = to_bytes(two)
+    del one["From"]
+    one["From"] = "mallory@example.net"
+    one.replace_header("Content-Type", "text/html")
+    assert to_bytes(two) == before
+    assert isinstance(one, EmailMessage) and one.policy is _wire._WIRE
+
+
+def test_dates_are_never_shared() -> None:
+    """Equal datetimes may carry different zones: each message keeps its own."""
+    paris = T0.astimezone(timezone(timedelta(hours=1)))
+    utc = compose("a@example.org", ["b@example.org"], subject="", body="", date=T0)
+    cet = compose("a@example.org", ["b@example.org"], subject="", body="", date=paris)
+    assert utc["Date"].datetime.tzinfo is T0.tzinfo
+    assert cet["Date"].datetime.tzinfo is paris.tzinfo
+    assert b"+0100" in to_bytes(cet) and b"+0000" in to_bytes(utc)
+
+
+def test_memos_are_bounded() -> None:
+    headers, addresses = _wire._REGISTRY._memo, _wire._header_address
+    for memo in (headers, addresses):
+        assert memo.cache_info().maxsize is not None
+    n = max(headers.cache_info().maxsize or 0, addresses.cache_info().maxsize or 0) + 10
+    for i in range(n):
+        compose(f"user{i}@example.org", [f"rcpt{i}@example.com"], subject="", body="", date=T0)
+    for memo in (headers, addresses):
+        info = memo.cache_info()
+        assert info.currsize <= (info.maxsize or 0)
+
+
+def test_only_the_wire_policies_remember_folds() -> None:
+    """A clone with another line length folds afresh, as the stdlib does."""
+    msg = compose("bob@example.org", ["alice@example.com"], subject="word " * 20, body="x", date=T0)
+    wire = to_bytes(msg)
+    narrow = _wire._WIRE.clone(max_line_length=40)
+    plain = email.policy.SMTP.clone(refold_source="none", max_line_length=40)
+    with plain_stdlib():
+        reference = compose(
+            "bob@example.org", ["alice@example.com"], subject="word " * 20, body="x", date=T0
+        )
+    assert msg.as_bytes(policy=narrow) == reference.as_bytes(policy=plain) != wire
+    assert to_bytes(msg) == wire
+
+
+def test_parsed_headers_are_written_back_as_they_arrived() -> None:
+    raw = (
+        b"From: Bob <bob@example.org>\r\nTo:   alice@example.com\r\n"
+        b"Subject: folded\r\n\t oddly  ,  here\r\nMIME-Version: 1.0\r\n\r\nbody\r\n"
+    )
+    with plain_stdlib():
+        expected = to_bytes(from_bytes(raw))
+    assert b"Subject: folded\r\n\t oddly  ,  here\r\n" in expected
+    msg = from_bytes(raw)
+    assert to_bytes(msg) == expected
+    assert msg["Subject"] == "folded\t oddly  ,  here"  # reading builds header objects...
+    assert msg["To"].addresses[0].domain == "example.com"
+    assert to_bytes(msg) == expected  # ...and changes nothing
+
+
+def test_a_deep_copy_writes_the_same_bytes() -> None:
+    msg = compose("bob@example.org", ["alice@example.com"], subject="Hi", body="x", date=T0)
+    wire = to_bytes(msg)
+    assert to_bytes(copy.deepcopy(msg)) == wire
+
+
+def test_extra_content_fields_survive_the_body() -> None:
+    # Setting a body clears every Content-* field, so compose writes extra ones after it.
+    msg = compose("bob@example.org", ["alice@example.com"], subject="Hi", body="Hello",
+                  date=datetime(2026, 11, 28, 9, tzinfo=timezone.utc),
+                  extra_headers={"Content-Language": "en", "X-Mailer": "smtpsim"})
+    assert msg["Content-Language"] == "en" and msg["X-Mailer"] == "smtpsim"
+    assert b"\r\nContent-Language: en\r\n" in to_bytes(msg)
