@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smtpsim.message import count_received, received_header
+from smtpsim.message import count_received, is_looping, received_header
 from smtpsim.message._received import _count_received_slowly
 
 # Lines built from the pieces that matter to where a header block ends and what a
@@ -43,3 +43,8 @@ def test_received_date_is_the_whole_second_as_format_datetime_writes_it(
                                 by="b.example", protocol="ESMTP", queue_id="1A",
                                 recipients=["x@b.example"], date=date)
         assert value.endswith("; " + format_datetime(date.replace(microsecond=0)))
+
+
+@given(_data, st.integers(min_value=0, max_value=4))
+def test_is_looping_agrees_with_the_count(data: bytes, max_hops: int) -> None:
+    assert is_looping(data, max_hops) == (count_received(data) >= max_hops)

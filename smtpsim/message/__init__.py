@@ -31,6 +31,7 @@ from ._dsn import DsnRecipient, make_dsn
 from ._received import (
     RECEIVED_PROTOCOLS,
     count_received,
+    is_looping,
     prepend_header,
     prepend_received,
     received_header,
@@ -44,6 +45,7 @@ __all__ = [
     "count_received",
     "envelope_recipients",
     "from_bytes",
+    "is_looping",
     "make_dsn",
     "parse_received_chain",
     "prepend_header",

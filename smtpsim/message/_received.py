@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 
 from ._checks import _ATOM, _FIELD_NAME, _check_address, _check_aware, _check_host
-from ._wire import _header_fields
+from ._wire import _header_block, _header_fields
 
 #: The ``with`` keywords of a Received line (IANA "Mail Transmission Types"): SMTP and
 #: ESMTP (RFC 5321); A = authenticated, S = over TLS, and LMTP (RFC 3848); UTF8* (RFC 6531).
@@ -150,6 +150,20 @@ def count_received(data: bytes) -> int:
     end = block.end() if block else 0
     # Each field starts a line: after a line end, or (hence the b"\n") at the very top.
     return len(_RECEIVED_FIELD.findall(b"\n" + data[:end]))
+
+
+def is_looping(data: bytes, max_hops: int) -> bool:
+    """True when the message holds ``max_hops`` or more ``Received:`` fields.
+
+    This is the loop test every server runs on every message it accepts, so it first
+    counts the word "received" in any case in the bytes before the first empty line
+    (C-level ``lower`` and ``count``): every Received field starts with that word, so
+    when the word is rarer than ``max_hops`` the answer is no without reading fields.
+    Only a message near the limit is counted exactly (:func:`count_received`).
+    """
+    if _header_block(data).lower().count(b"received") < max_hops:
+        return False
+    return count_received(data) >= max_hops
 
 
 def _count_received_slowly(data: bytes) -> int:

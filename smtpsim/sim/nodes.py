@@ -243,7 +243,7 @@ class MTA(Sender):
         if isinstance(event, RcptTo):
             return self._check_rcpt(ctx, event.address)
         if isinstance(event, MessageReceived) and \
-                _message.count_received(event.content) >= self.max_hops:
+                _message.is_looping(event.content, self.max_hops):
             return Reply.of(554, "Too many hops: mail forwarding loop detected", "5.4.6")
         return None
 
