@@ -106,7 +106,13 @@ class LiveConservation:
         self.outcomes = {"delivered": 0, "bounced": 0, "queued": 0}
         self.problems: list[str] = []
 
+    #: The kinds of event that open or close a (message, recipient) pair; the others
+    #: (dialog lines, queue moves ...) are most of a trace and are passed over at once.
+    _WATCHED = frozenset(k.kind for k in (Injected, Duplicated, Delivered, Bounced, GaveUp))
+
     def __call__(self, e: TraceEvent) -> None:
+        if e.kind not in self._WATCHED:
+            return
         if isinstance(e, Injected):
             self.injected += len(e.recipients)
             self.open.update((e.msg, r) for r in e.recipients)
