@@ -13,6 +13,7 @@ replies still come back one per command, in order, and the engine pairs them up.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from dataclasses import dataclass
 
@@ -59,6 +60,18 @@ def _received(to: Command | str, reply: Reply) -> ReplyReceived:
     _set_to(event, to)
     _set_reply(event, reply)
     return event
+
+
+@functools.lru_cache(maxsize=256)
+def _keywords(lines: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The extensions an EHLO reply lists: ``(keyword, argument)`` for each line after
+    the first (the server's name), e.g. ``("SIZE", "10240000")``. Cached: a server
+    sends the same EHLO reply to every client."""
+    keywords = []
+    for line in lines[1:]:
+        word, _, arg = line.partition(" ")
+        keywords.append((word.upper(), arg))
+    return tuple(keywords)
 
 
 class ClientConnection:
@@ -182,10 +195,6 @@ class ClientConnection:
         if code < 300 and isinstance(command, (Ehlo, Helo)):  # a 2xx to a hello
             # A successful hello starts afresh: after HELO no extension is in use
             # (RFC 5321 §4.1.1.1), after EHLO exactly those the reply lists.
-            self.extensions = {}
-            if isinstance(command, Ehlo):
-                for line in reply.lines[1:]:
-                    word, _, arg = line.partition(" ")
-                    self.extensions[word.upper()] = arg
+            self.extensions = dict(_keywords(reply.lines)) if isinstance(command, Ehlo) else {}
             self._reader.enhanced = "ENHANCEDSTATUSCODES" in self.extensions
         return _received(command, reply)

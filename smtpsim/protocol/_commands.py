@@ -124,7 +124,7 @@ def _format_params(params: tuple[tuple[str, str | None], ...]) -> str:
     """`` K=V K2`` for ``(("K", "V"), ("K2", None))``: the parameters after a path."""
     if not params:  # the usual case, without building a generator for nothing
         return ""
-    return "".join(f" {k}={v}" if v is not None else f" {k}" for k, v in params)
+    return "".join([f" {k}={v}" if v is not None else f" {k}" for k, v in params])
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ refused outright; the ``"normalize"`` policy, for teaching, turns each one into 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import LocalProtocolError
 from ._replies import Reply
@@ -64,8 +64,9 @@ def dot_stuff(content: bytes) -> bytes:
     return b"\r\n..".join(content.split(b"\r\n.")) + b".\r\n"
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
+class _Verdict(NamedTuple):
+    """How a message ended: its content, or the reply that refuses it."""
+
     content: bytes | None
     reply: Reply | None
 
@@ -116,11 +117,11 @@ class DataReader:
     def feed(self, data: bytes) -> bytes:
         """Take received bytes; return any bytes left over after the end of DATA."""
         buf = self._buf
-        buf += data
-        if not self._mid_line and not self._parts and not self.size and self._whole(buf):
-            rest = bytes(buf)
+        if not self._mid_line and not self._parts and not self.size and self._whole(
+                bytes(buf) + data if buf else data):
             buf.clear()
-            return rest
+            return b""
+        buf += data
         pos = 0
         while True:
             i = buf.find(b"\r\n", pos)
@@ -142,35 +143,32 @@ class DataReader:
         del buf[:pos]
         return b""
 
-    def _whole(self, buf: bytearray) -> bool:
-        """The fast path: the whole, clean message is in ``buf``; take it in one go.
+    def _whole(self, data: bytes) -> bool:
+        """The fast path: ``data`` is the whole, clean message and nothing after it (a
+        client that waits for the reply, as SMTP without pipelining has it, sends
+        exactly that); take it in one go.
 
         It gives exactly what the line-by-line path gives, or it declines (returns
-        False, consuming nothing) and leaves anything unusual to that path.
+        False) and leaves anything unusual to that path.
         """
-        if buf[:3] == b".\r\n":
-            end = 0
-        else:
-            end = buf.find(b"\r\n.\r\n")
-            if end < 0:
-                return False
-            end += 2
-        body = bytes(buf[:end])
-        if len(body) > self.max_size + 2:
+        # A cheap look first: the stream must end with the line holding only a dot.
+        if not data.endswith(b".\r\n") or len(data) > self.max_size + 5:
+            return False  # (+ 5: the final CRLF and the ".CRLF" are not content)
+        # One pass cuts the stream into lines, giving every check below.
+        lines = data.splitlines()
+        # The first line holding only a dot ends the content: it must be the last.
+        if lines[-1] != b"." or lines.index(b".") != len(lines) - 1:
             return False
-        # One pass cuts the body into lines, giving both checks below (the body ends
-        # in CRLF, so it is clean exactly when it holds one CRLF per line: see
-        # has_bare_line_ending).
-        lines = body.splitlines()
+        # Every line ends in CRLF exactly when the endings add up to two octets per
+        # line (see has_bare_line_ending): no bare CR or LF, and the final dot line is
+        # a real <CRLF>.<CRLF>.
         lengths = list(map(len, lines))
-        if len(body) - sum(lengths) != 2 * len(lines):
-            return False  # a bare CR or LF
-        if lines and max(lengths) + 2 > self.max_line:
+        if len(data) - sum(lengths) != 2 * len(lines) or max(lengths) + 2 > self.max_line:
             return False
         # Un-stuff: one dot goes from the start of every line that has one
         # (``b"\r\n".join(body.split(b"\r\n."))`` is ``body.replace(b"\r\n.", b"\r\n")``
         # in one search instead of two).
-        content = b"\r\n".join(body.split(b"\r\n."))
+        content = b"\r\n".join(data[:-3].split(b"\r\n."))
         if content[:1] == b".":
             content = content[1:]
         if len(content) > self.max_size:
@@ -178,7 +176,6 @@ class DataReader:
         self._parts.append(content)
         self.size = len(content)
         self.done = True
-        del buf[: end + 3]
         return True
 
     def _take(self, segment: bytes, complete: bool) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import LocalProtocolError, RemoteProtocolError
 
@@ -82,10 +83,12 @@ class Reply:
     def _trusted(cls, code: int, lines: tuple[str, ...], enhanced: str | None = None) -> Reply:
         """Engine-internal fast path: a reply whose parts are already known to be valid,
         built without checking them again (the checks cost more than the object)."""
+        # (The slots are filled directly, as _client._received does: object.__setattr__
+        # with the field's name costs more.)
         reply = object.__new__(cls)
-        object.__setattr__(reply, "code", code)
-        object.__setattr__(reply, "lines", lines)
-        object.__setattr__(reply, "enhanced", enhanced)
+        _set_code(reply, code)
+        _set_lines(reply, lines)
+        _set_enhanced(reply, enhanced)
         return reply
 
     @property
@@ -95,15 +98,15 @@ class Reply:
 
     @property
     def is_success(self) -> bool:
-        return self.kind == 2
+        return self.code // 100 == 2  # self.kind == 2, without a second property call
 
     @property
     def is_transient(self) -> bool:
-        return self.kind == 4
+        return self.code // 100 == 4  # self.kind == 4, without a second property call
 
     @property
     def is_permanent(self) -> bool:
-        return self.kind == 5
+        return self.code // 100 == 5  # self.kind == 5, without a second property call
 
     @property
     def text(self) -> str:
@@ -140,6 +143,9 @@ class Reply:
         return "\n".join(self.to_lines())
 
 
+_set_code, _set_lines, _set_enhanced = (getattr(Reply, name).__set__
+                                        for name in ("code", "lines", "enhanced"))
+
 # Two caches of immutable Replies, each emptied when full (unique replies such as
 # "queued as 1A2B" keep coming, and memory must stay bounded).
 _CACHE_MAX = 1024
@@ -164,6 +170,33 @@ def known_reply(code: int, lines: tuple[str, ...], enhanced: str | None = None) 
     return reply
 
 
+#: Wire bytes already made: ``id(reply) -> [reply, plain bytes, enhanced bytes]``, each
+#: made when first asked for. Keyed by identity, which is safe because the entry holds
+#: the reply: no other object can take its id while the entry exists.
+_WIRE: dict[int, list[Any]] = {}
+
+
+def wire_bytes(reply: Reply, enhanced: bool, utf8: bool = False) -> bytes:
+    """``reply.to_bytes(enhanced, utf8)``, remembered.
+
+    Engine-internal: a server sends the same replies again and again (the greeting,
+    the EHLO reply, ``250 Ok``), and a Reply is immutable, so the bytes made the first
+    time serve every later time. (Under SMTPUTF8, rare, they are made afresh.)
+    """
+    if utf8:
+        return reply.to_bytes(enhanced, utf8)
+    entry = _WIRE.get(id(reply))
+    if entry is None:
+        if len(_WIRE) >= _CACHE_MAX:
+            _WIRE.clear()
+        entry = _WIRE[id(reply)] = [reply, None, None]
+    slot = 2 if enhanced else 1
+    data: bytes | None = entry[slot]
+    if data is None:
+        data = entry[slot] = reply.to_bytes(bool(enhanced))
+    return data
+
+
 #: Replies already parsed, keyed by the reader's ``enhanced`` flag and their exact bytes.
 _PARSED: dict[tuple[bool, bytes], Reply] = {}
 
@@ -179,7 +212,10 @@ class ReplyReader:
     MAX_LINE = 512
 
     def __init__(self, enhanced: bool = False) -> None:
-        self._buf = bytearray()
+        # What arrived and is not read yet. Immutable bytes rather than a bytearray:
+        # a flight of replies usually comes in one piece, and is then read without
+        # copying it first, each reply a slice of it.
+        self._buf = b""
         self._pending: list[str] = []
         self._code: int | None = None
         # The bytes of the reply being read (None once one of its lines was refused).
@@ -188,7 +224,8 @@ class ReplyReader:
         self.enhanced = enhanced
 
     def feed(self, data: bytes) -> None:
-        self._buf += data
+        # bytes(data) is data itself when it is bytes already, a copy of a bytearray.
+        self._buf = self._buf + data if self._buf else bytes(data)
 
     def next_reply(self) -> Reply | None:
         """The next complete reply, or None if more bytes are needed.
@@ -202,51 +239,60 @@ class ReplyReader:
         if self._code is None:
             # Fast path: servers repeat themselves (every RCPT gets "250 2.1.5 Ok"),
             # and a Reply is immutable, so when the bytes of the next whole reply were
-            # parsed before, the Reply made then is handed out again.
-            start = 0
-            while (i := buf.find(0x0A, start)) >= 0:  # the end of a line (LF)
-                # The reply's last line has no hyphen after its code. (Indexing one
-                # octet, rather than slicing buf[start + 3 : start + 4], is cheaper.)
-                if start + 3 >= len(buf) or buf[start + 3] != 0x2D:
-                    end = i + 1
-                    key = bytes(buf) if end == len(buf) else bytes(buf[:end])
-                    reply = _PARSED.get((self.enhanced, key))
-                    if reply is not None:
-                        del buf[:end]
-                        return reply
-                    break
-                start = i + 1
-        while True:
-            i = buf.find(b"\n")
-            if i < 0:
-                if len(buf) > 4 * self.MAX_LINE:
-                    raise RemoteProtocolError("reply line too long")
-                return None
-            if self._raw is not None:
-                self._raw += buf[: i + 1]
-            raw = bytes(buf[:i]).rstrip(b"\r")
-            del buf[: i + 1]
-            m = _REPLY_LINE_RE.match(raw)
-            line = raw.decode("utf-8", "replace")
-            if m is None:
-                self._raw = None
-                raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
-            code = int(m.group(1))
-            if self._code is not None and code != self._code:
-                self._raw = None
-                raise RemoteProtocolError(f"reply code changed inside a multi-line reply: {line!r}")
-            self._code = code
-            self._pending.append(line[4:])
-            if len(line) > 3 and line[3] == "-":
-                continue
-            lines, self._pending, self._code = self._pending, [], None
-            whole, self._raw = self._raw, bytearray()
-            reply = self._build(code, lines)
-            if whole is not None:
-                if len(_PARSED) >= _CACHE_MAX:
-                    _PARSED.clear()
-                _PARSED[self.enhanced, bytes(whole)] = reply
-            return reply
+            # parsed before, the Reply made then is handed out again. Its last line is
+            # the first with no hyphen after the code: for a reply of several lines,
+            # the one that starts with the same code and a space. (Only a whole reply
+            # parsed before is ever found in _PARSED, so a hit is always right; anything
+            # unusual misses and is read the general way.)
+            if buf[3:4] == b"-":
+                last = buf.find(b"\n" + buf[:3] + b" ")
+                i = -1 if last < 0 else buf.find(b"\n", last + 1)
+            else:
+                i = buf.find(b"\n")
+            if i >= 0:
+                end = i + 1
+                key = buf if end == len(buf) else buf[:end]
+                reply = _PARSED.get((self.enhanced, key))
+                if reply is not None:
+                    self._buf = buf[end:]
+                    return reply
+        # The general way: line by line. ``pos`` is where the unread bytes start.
+        pos = 0
+        try:
+            while True:
+                i = buf.find(b"\n", pos)
+                if i < 0:
+                    if len(buf) - pos > 4 * self.MAX_LINE:
+                        raise RemoteProtocolError("reply line too long")
+                    return None
+                if self._raw is not None:
+                    self._raw += buf[pos : i + 1]
+                raw = buf[pos:i].rstrip(b"\r")
+                pos = i + 1
+                m = _REPLY_LINE_RE.match(raw)
+                line = raw.decode("utf-8", "replace")
+                if m is None:
+                    self._raw = None
+                    raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
+                code = int(m.group(1))
+                if self._code is not None and code != self._code:
+                    self._raw = None
+                    raise RemoteProtocolError(
+                        f"reply code changed inside a multi-line reply: {line!r}")
+                self._code = code
+                self._pending.append(line[4:])
+                if len(line) > 3 and line[3] == "-":
+                    continue
+                lines, self._pending, self._code = self._pending, [], None
+                whole, self._raw = self._raw, bytearray()
+                reply = self._build(code, lines)
+                if whole is not None:
+                    if len(_PARSED) >= _CACHE_MAX:
+                        _PARSED.clear()
+                    _PARSED[self.enhanced, bytes(whole)] = reply
+                return reply
+        finally:
+            self._buf = buf[pos:]  # whatever happened, the lines read are consumed
 
     def _build(self, code: int, lines: list[str]) -> Reply:
         enhanced = None

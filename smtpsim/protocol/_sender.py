@@ -15,8 +15,9 @@ again later; a 5xx means bounce.
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import LocalProtocolError
 from ._client import ClientConnection, ReplyReceived
@@ -65,7 +66,26 @@ class RecipientResult:
         return {2: "sent", 4: "deferred"}.get(self.reply.kind, "failed")
 
 
-@dataclass
+# Fast path: every recipient of every message ends with a RecipientResult. A frozen
+# dataclass's __init__ sets each field through object.__setattr__; _result fills the
+# four slots directly: the same object in about half the time.
+_new = object.__new__
+_set_message, _set_recipient, _set_reply, _set_phase = (
+    getattr(RecipientResult, name).__set__ for name in ("message", "recipient", "reply", "phase"))
+
+
+def _result(message: int, recipient: str, reply: Reply, phase: str) -> RecipientResult:
+    """``RecipientResult(message, recipient, reply, phase)``, built without the frozen
+    dataclass's __init__."""
+    result = _new(RecipientResult)
+    _set_message(result, message)
+    _set_recipient(result, recipient)
+    _set_reply(result, reply)
+    _set_phase(result, phase)
+    return result
+
+
+@dataclass(slots=True)
 class _Txn:
     index: int
     message: Outgoing
@@ -81,6 +101,11 @@ def _needs_utf8(msg: Outgoing) -> bool:
 #: What a recipient's result says when the session ended (QUIT's 221, or a 421 nobody
 #: asked for) before its message went: never let a 221 count as a delivery.
 _ENDED_EARLY = Reply.of(451, "Session ended before the message was sent", "4.4.2")
+
+
+#: The commands without arguments: frozen and all alike, so one of each serves every
+#: session.
+_DATA, _RSET, _QUIT = Data(), Rset(), Quit()
 
 
 class MailSender:
@@ -112,7 +137,7 @@ class MailSender:
         #: The content was sent but its reply never came: the server may have kept
         #: the message, so a retry could deliver it twice (RFC 5321 §6.1).
         self.maybe_duplicated: list[int] = []
-        self._out = bytearray()
+        self._out: list[bytes] = []
         self._next = 0
         self._txn: _Txn | None = None
         self._tried_helo = not ehlo
@@ -121,7 +146,10 @@ class MailSender:
     # -- I/O ---------------------------------------------------------------
     def data_to_send(self) -> bytes:
         """Bytes the session wants written to the server, since the last call."""
-        out, self._out = bytes(self._out), bytearray()
+        # (A list of chunks, joined once: one flight is often one chunk, the
+        # message content, which the join then hands over without copying it.)
+        out = b"".join(self._out)
+        self._out = []
         return out
 
     def receive_data(self, data: bytes) -> None:
@@ -130,23 +158,24 @@ class MailSender:
         next_event = self.client.next_event
         while not self.done:
             event = next_event()
-            if event is NEED_DATA:
+            if type(event) is ReplyReceived:  # the usual case, asked first
+                self._on_reply(event.to, event.reply)
+            elif event is NEED_DATA:
                 return
-            if isinstance(event, ConnectionClosed):
+            else:
+                assert isinstance(event, ConnectionClosed)
                 self._lost()
                 return
-            assert isinstance(event, ReplyReceived)
-            self._on_reply(event.to, event.reply)
 
     def _send(self, cmd: Command) -> None:
-        self._out += self.client.send(cmd)
+        self._out.append(self.client.send(cmd))
 
     # -- outcomes ------------------------------------------------------------
     def _settle(self, index: int, recipients: Sequence[str], reply: Reply, phase: str) -> None:
         known = {(r.message, r.recipient) for r in self.results}
         for rcpt in recipients:
             if (index, rcpt) not in known:
-                self.results.append(RecipientResult(index, rcpt, reply, phase))
+                self.results.append(_result(index, rcpt, reply, phase))
 
     def _settle_rest(self, reply: Reply, phase: str) -> None:
         start = self._txn.index if self._txn else self._next
@@ -162,6 +191,7 @@ class MailSender:
 
     # -- the dialog ---------------------------------------------------------
     def _on_reply(self, to: Command | str, reply: Reply) -> None:
+        """Take the next step after ``reply``, the answer to ``to``."""
         if reply.code == 421 and not isinstance(to, Quit):
             # RFC 5321 §3.8: 421 from any step means "closing now"; nothing more can be
             # sent. Everything not yet settled is deferred with this reply.
@@ -169,60 +199,74 @@ class MailSender:
             self._settle_rest(reply, _phase(to))
             self.done = True
             return
-        if to == GREETING:
-            if reply.code == 220:
-                self._send(Helo(self.helo) if self._tried_helo else Ehlo(self.helo))
-            else:
-                self._settle_rest(reply, "greeting")
-                self._quit(reply)
-        elif isinstance(to, (Ehlo, Helo)):
-            if reply.is_success:
-                self._after_hello()
-            elif isinstance(to, Ehlo) and reply.is_permanent and not self._tried_helo:
-                self._tried_helo = True
-                self._send(Helo(self.helo))
-            else:
-                self._settle_rest(reply, "ehlo")
-                self._quit(reply)
-        elif isinstance(to, Auth):
-            if reply.is_success:
-                self._start_next()
-            else:
-                self._settle_rest(reply, "auth")
-                self._quit(reply)
-        elif isinstance(to, MailFrom):
-            assert self._txn is not None
-            if not reply.is_success:
-                self._txn.mail_ok = False
-                self._settle(self._txn.index, self._txn.message.recipients, reply, "mail")
-                if not self._pipelined():
-                    self._finish_txn()
-            elif not self._pipelined():
-                self._send_next_rcpt(self._txn)
-        elif isinstance(to, RcptTo):
-            self._on_rcpt(to, reply)
-        elif isinstance(to, Data):
-            assert self._txn is not None
-            if reply.code == 354 and self._txn.accepted:
-                self._awaiting_content_reply = True
-                self._out += self.client.send_content(self._txn.message.content)
-            elif reply.code == 354:  # pragma: no cover - a server that ignored RFC 2920
-                self._out += self.client.send_content(b"")
-            else:
-                self._settle(self._txn.index, self._txn.accepted, reply, "data")
-                self._finish_txn()
-        elif to == END_OF_DATA:
-            assert self._txn is not None
-            self._awaiting_content_reply = False
-            self._settle(self._txn.index, self._txn.accepted, reply, "content")
-            self._finish_txn()
-        elif isinstance(to, Rset):
+        # The step is looked up in _NEXT_STEP (after this class) by what the reply
+        # answers: a command's verb, or "greeting", "end of data", "unsolicited".
+        step = _NEXT_STEP.get(to if type(to) is str else to.verb)  # type: ignore[union-attr]
+        if step is not None:
+            step(self, to, reply)
+
+    def _on_greeting(self, to: str, reply: Reply) -> None:
+        if reply.code == 220:
+            self._send(Helo(self.helo) if self._tried_helo else Ehlo(self.helo))
+        else:
+            self._settle_rest(reply, "greeting")
+            self._quit(reply)
+
+    def _on_hello(self, to: Ehlo | Helo, reply: Reply) -> None:
+        if reply.is_success:
+            self._after_hello()
+        elif isinstance(to, Ehlo) and reply.is_permanent and not self._tried_helo:
+            self._tried_helo = True
+            self._send(Helo(self.helo))
+        else:
+            self._settle_rest(reply, "ehlo")
+            self._quit(reply)
+
+    def _on_auth(self, to: Auth, reply: Reply) -> None:
+        if reply.is_success:
             self._start_next()
-        elif isinstance(to, Quit) or to == "unsolicited":
-            if reply.is_success:  # never let a 221 count as a delivery
-                reply = _ENDED_EARLY
-            self._settle_rest(reply, "connection")
-            self.done = True
+        else:
+            self._settle_rest(reply, "auth")
+            self._quit(reply)
+
+    def _on_mail(self, to: MailFrom, reply: Reply) -> None:
+        txn = self._txn
+        assert txn is not None
+        if not reply.is_success:
+            txn.mail_ok = False
+            self._settle(txn.index, txn.message.recipients, reply, "mail")
+            if not self._pipelined():
+                self._finish_txn()
+        elif not self._pipelined():
+            self._send_next_rcpt(txn)
+
+    def _on_data(self, to: Data, reply: Reply) -> None:
+        txn = self._txn
+        assert txn is not None
+        if reply.code == 354 and txn.accepted:
+            self._awaiting_content_reply = True
+            self._out.append(self.client.send_content(txn.message.content))
+        elif reply.code == 354:  # pragma: no cover - a server that ignored RFC 2920
+            self._out.append(self.client.send_content(b""))
+        else:
+            self._settle(txn.index, txn.accepted, reply, "data")
+            self._finish_txn()
+
+    def _on_content(self, to: str, reply: Reply) -> None:
+        txn = self._txn
+        assert txn is not None
+        self._awaiting_content_reply = False
+        self._settle(txn.index, txn.accepted, reply, "content")
+        self._finish_txn()
+
+    def _on_rset(self, to: Rset, reply: Reply) -> None:
+        self._start_next()
+
+    def _on_quit(self, to: Quit | str, reply: Reply) -> None:
+        if reply.is_success:  # never let a 221 count as a delivery
+            reply = _ENDED_EARLY
+        self._settle_rest(reply, "connection")
+        self.done = True
 
     def _pipelined(self) -> bool:
         return self.pipelining and "PIPELINING" in self.client.extensions
@@ -267,7 +311,7 @@ class MailSender:
         if self._pipelined():
             for rcpt in msg.recipients:
                 self._send(RcptTo(rcpt))
-            self._send(Data())
+            self._send(_DATA)
 
     def _on_rcpt(self, to: RcptTo, reply: Reply) -> None:
         txn = self._txn
@@ -282,7 +326,7 @@ class MailSender:
         if txn.rcpts_sent < len(txn.message.recipients):
             self._send_next_rcpt(txn)
         elif txn.accepted:
-            self._send(Data())
+            self._send(_DATA)
         else:
             self._finish_txn()
 
@@ -300,7 +344,7 @@ class MailSender:
         self._start_next()
 
     def _send_rset_then_next(self) -> None:
-        self._send(Rset())  # its reply starts the next message
+        self._send(_RSET)  # its reply starts the next message
 
     def _quit(self, reply: Reply | None) -> None:
         if reply is not None and reply.code == 421:
@@ -309,7 +353,24 @@ class MailSender:
         if self.client.state is S_CLOSED:
             self.done = True
             return
-        self._send(Quit())
+        self._send(_QUIT)
+
+
+#: The sender's next step after a reply, by what the reply answers (see
+#: ``MailSender._on_reply``). This is the client's half of the dialog at a glance.
+_NEXT_STEP: dict[str, Callable[[MailSender, Any, Reply], None]] = {
+    GREETING: MailSender._on_greeting,
+    "EHLO": MailSender._on_hello,
+    "HELO": MailSender._on_hello,
+    "AUTH": MailSender._on_auth,
+    "MAIL": MailSender._on_mail,
+    "RCPT": MailSender._on_rcpt,
+    "DATA": MailSender._on_data,
+    END_OF_DATA: MailSender._on_content,
+    "RSET": MailSender._on_rset,
+    "QUIT": MailSender._on_quit,
+    "unsolicited": MailSender._on_quit,  # a 421 nobody asked for
+}
 
 
 _PHASES = {"EHLO": "ehlo", "HELO": "ehlo", "AUTH": "auth", "MAIL": "mail", "RCPT": "rcpt",

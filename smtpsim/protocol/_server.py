@@ -36,6 +36,7 @@ import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import LocalProtocolError
 from ._commands import (
@@ -55,7 +56,7 @@ from ._commands import (
     parse_command,
 )
 from ._data import DataReader
-from ._replies import Reply, known_reply
+from ._replies import Reply, known_reply, wire_bytes
 from ._state import (
     AUTH_DATA,
     END_OF_DATA,
@@ -237,6 +238,21 @@ _HELP_TEXT = {
 }
 
 
+# Fast path: a frozen dataclass's __init__ sets each field through object.__setattr__;
+# _message_received fills the two slots directly, as _client._received does.
+_new = object.__new__
+_set_envelope, _set_content = (getattr(MessageReceived, name).__set__
+                               for name in ("envelope", "content"))
+
+
+def _message_received(envelope: Envelope, content: bytes) -> MessageReceived:
+    """``MessageReceived(envelope, content)``, built without the dataclass's __init__."""
+    event = _new(MessageReceived)
+    _set_envelope(event, envelope)
+    _set_content(event, content)
+    return event
+
+
 # The default replies that never vary, built (and validated) once.
 _MAIL_OK = Reply.of(250, "Ok", "2.1.0")
 _RCPT_OK = Reply.of(250, "Ok", "2.1.5")
@@ -249,11 +265,6 @@ _BYE = Reply.of(221, "Bye", "2.0.0")
 _FIXED_REPLIES: dict[type, Reply] = {MailFrom: _MAIL_OK, RcptTo: _RCPT_OK, Data: _START_DATA,
                                      Rset: _OK, Noop: _OK, Quit: _BYE}
 
-#: And their wire bytes, made once: ``_WIRE[id(reply)][enhanced]``. Keyed by identity:
-#: these replies live as long as the module, so no other object can take their id.
-#: Their text is ASCII, so it encodes the same with or without SMTPUTF8.
-_WIRE = {id(r): (r.to_bytes(enhanced=False), r.to_bytes(enhanced=True))
-         for r in (_MAIL_OK, _RCPT_OK, _START_DATA, _OK, _BYE)}
 
 
 # Fast path: clients say the same lines again and again (DATA, QUIT, the same EHLO,
@@ -305,7 +316,7 @@ class ServerConnection:
             raise LocalProtocolError("the greeting has already been sent")
         reply = reply or Reply.of(220, f"{self.config.hostname} {self.config.banner}")
         self.state = next_state(self.state, GREETING, reply.code)
-        return reply.to_bytes(enhanced=False)
+        return wire_bytes(reply, enhanced=False)
 
     def send(self, reply: Reply) -> bytes:
         """Answer the pending event with ``reply``; returns the bytes to send.
@@ -324,63 +335,67 @@ class ServerConnection:
                 self.state = S_CLOSED
                 return reply.to_bytes(enhanced=self._enhanced())
             raise LocalProtocolError("no command is waiting for a reply")
-        self._check_reply(event, code // 100)
+        kind = code // 100
+        if kind not in _REPLY_CLASSES.get(type(event), ()):  # see _check_reply
+            self._check_reply(event, kind)
         self._pending = None
         before = self.state
         self.state = next_state(before, self._pending_key, code)
-        self._apply(event, code // 100, before)
+        self._apply(event, kind, before)
         enhanced = self.esmtp and self.config.enhanced_status_codes
-        wire = _WIRE.get(id(reply))
-        if wire is not None:
-            return wire[1] if enhanced else wire[0]
-        return reply.to_bytes(enhanced, self.envelope.smtputf8)
+        return wire_bytes(reply, enhanced, self.envelope.smtputf8)
 
     def _enhanced(self) -> bool:
         return self.esmtp and self.config.enhanced_status_codes
 
     def _check_reply(self, event: ServerEvent, kind: int) -> None:
         """Raise unless a reply of class ``kind`` (2, 3, 4, 5) may answer ``event``."""
-        if kind == 2 or kind == 3:  # only a refusal (4xx, 5xx) answers anything
-            if isinstance(event, (BadCommand, MessageRejected)):
-                raise LocalProtocolError(f"{type(event).__name__} must be answered with 4xx/5xx")
-            if kind == 3 and not isinstance(event, (Data, Auth, AuthData)):
-                raise LocalProtocolError(f"a 3xx reply is only for DATA or AUTH, not {event!r}")
-            if kind == 2 and isinstance(event, Data):
-                raise LocalProtocolError("DATA is answered with 354 (or 4xx/5xx), not 2xx")
-        if isinstance(event, ConnectionClosed):
-            raise LocalProtocolError("the connection is closed; there is nobody to reply to")
+        if kind in _REPLY_CLASSES.get(type(event), ()):
+            return  # the usual case, read from the table
+        error = _reply_error(event, kind)
+        if error is not None:
+            raise LocalProtocolError(error)
 
     def _apply(self, event: ServerEvent, kind: int, before: State) -> None:
         """What answering ``event`` with a reply of class ``kind`` changes, besides the
-        state: a 2xx or 3xx takes effect, a refusal (4xx, 5xx) leaves the session as it
-        was (RFC 5321 §4.1.4), and a transaction that ended is forgotten."""
-        if kind == 2:
-            if isinstance(event, (Ehlo, Helo)):
-                self.helo, self.esmtp = event.domain, isinstance(event, Ehlo)
-                self.envelope = Envelope()
-            elif isinstance(event, MailFrom):
-                self.envelope = Envelope(
-                    mail_from=event.address, mail_params=event.params,
-                    smtputf8=event.param("SMTPUTF8") is not None,
-                    body=(event.param("BODY") or "7BIT").upper())
-            elif isinstance(event, RcptTo):
-                self.envelope.rcpt_tos.append(event.address)
-            elif isinstance(event, AuthCredentials):
-                self.authenticated_as = event.username
-        elif kind == 3:
-            if isinstance(event, Data):
-                cfg = self.config
-                self._data = DataReader(cfg.max_message_size, cfg.max_text_line,
-                                        cfg.bare_line_endings)
-            elif isinstance(event, Auth):
-                self._auth_mechanism = event.mechanism
-            elif isinstance(event, AuthData):
-                self._auth_user = event.username
+        state: a 2xx or 3xx takes effect (:data:`_EFFECTS`), a refusal (4xx, 5xx)
+        leaves the session as it was (RFC 5321 §4.1.4), and a transaction that ended
+        is forgotten."""
+        effect = _EFFECTS.get((type(event), kind))
+        if effect is not None:
+            effect(self, event)
         state = self.state
         if state is S_READY and before in (S_MAIL, S_RCPT, S_DATA):
             self.envelope = Envelope()
         if state is not S_AUTH:
             self._auth_user = None
+
+    # The effects of a 2xx or 3xx, one per event type (see _EFFECTS) ----------------
+    def _hello_accepted(self, event: Ehlo | Helo) -> None:
+        self.helo, self.esmtp = event.domain, isinstance(event, Ehlo)
+        self.envelope = Envelope()
+
+    def _mail_accepted(self, event: MailFrom) -> None:
+        self.envelope = Envelope(
+            mail_from=event.address, mail_params=event.params,
+            smtputf8=event.param("SMTPUTF8") is not None,
+            body=(event.param("BODY") or "7BIT").upper())
+
+    def _rcpt_accepted(self, event: RcptTo) -> None:
+        self.envelope.rcpt_tos.append(event.address)
+
+    def _logged_in(self, event: AuthCredentials) -> None:
+        self.authenticated_as = event.username
+
+    def _data_started(self, event: Data) -> None:
+        cfg = self.config
+        self._data = DataReader(cfg.max_message_size, cfg.max_text_line, cfg.bare_line_endings)
+
+    def _auth_started(self, event: Auth) -> None:
+        self._auth_mechanism = event.mechanism
+
+    def _auth_user_given(self, event: AuthData) -> None:
+        self._auth_user = event.username
 
     def default_reply(self) -> Reply:
         """The reply a well-behaved server would give to the pending event.
@@ -395,10 +410,17 @@ class ServerConnection:
         cfg = self.config
         if event is None:
             raise LocalProtocolError("no event is waiting for a reply")
-        if isinstance(event, (BadCommand, MessageRejected)):
-            return event.reply
+        # (The event types are disjoint, so the order below is the order of need: the
+        # message, then the hello, come in every session.)
+        if isinstance(event, MessageReceived):
+            if cfg.queue_ids:
+                return Reply.of(250, f"Ok: queued as {cfg.queue_ids()}", "2.0.0")
+            # A hex number cannot make the reply invalid: no need to check it again.
+            return Reply._trusted(250, (f"Ok: queued as {next(self._counter):X}",), "2.0.0")
         if isinstance(event, Ehlo):
             return known_reply(250, (f"{cfg.hostname} Hello {event.domain}", *cfg.extensions()))
+        if isinstance(event, (BadCommand, MessageRejected)):
+            return event.reply
         if isinstance(event, Helo):
             return Reply.of(250, f"{cfg.hostname} Hello {event.domain}")
         if isinstance(event, MailFrom):
@@ -407,11 +429,6 @@ class ServerConnection:
             return _RCPT_OK
         if isinstance(event, Data):
             return _START_DATA
-        if isinstance(event, MessageReceived):
-            if cfg.queue_ids:
-                return Reply.of(250, f"Ok: queued as {cfg.queue_ids()}", "2.0.0")
-            # A hex number cannot make the reply invalid: no need to check it again.
-            return Reply._trusted(250, (f"Ok: queued as {next(self._counter):X}",), "2.0.0")
         if isinstance(event, (Rset, Noop)):
             return _OK
         if isinstance(event, Vrfy):
@@ -492,7 +509,7 @@ class ServerConnection:
         if verdict.reply is not None:
             return MessageRejected(self.envelope, verdict.reply)
         assert verdict.content is not None
-        return MessageReceived(self.envelope, verdict.content)
+        return _message_received(self.envelope, verdict.content)
 
     def _read_command(self) -> ServerEvent | None:
         buf = self._buf
@@ -546,26 +563,30 @@ class ServerConnection:
         except TypeError:  # unhashable mechanisms (a list): parse without the cache
             cmd = parse_command(line, utf8_ok=utf8_ok, auth_mechanisms=mechanisms)
         self._pending_key = key = cmd.verb
-        if isinstance(cmd, BadCommand):
+        if type(cmd) is BadCommand:  # (parse_command makes exactly these types)
             return cmd
         if not in_sequence(state, key):
             if isinstance(cmd, Auth) and self.authenticated_as is not None:
                 return self._bad(line, 503, "5.5.1", "Already authenticated", "AUTH")
             return self._bad(line, 503, "5.5.1",
                              f"Bad sequence of commands: {sequence_hint(state, key)}", key)
-        if isinstance(cmd, RcptTo):
-            if len(self.envelope.rcpt_tos) >= cfg.max_recipients:
-                return self._bad(line, 452, "4.5.3", "Too many recipients", "RCPT")
-            if cmd.params:
-                return self._bad(line, 555, "5.5.4", "Unsupported RCPT TO parameter", "RCPT")
-        elif isinstance(cmd, MailFrom):
-            return self._check_mail(line, cmd)
-        elif isinstance(cmd, Auth):
-            if self.authenticated_as is not None:
-                return self._bad(line, 503, "5.5.1", "Already authenticated", "AUTH")
-            if cmd.initial_response is not None:
-                self._auth_mechanism = cmd.mechanism
-                return self._auth_response(cmd.mechanism, cmd.initial_response, "AUTH")
+        # The checks beyond grammar and sequence, for the commands that have any.
+        check = _COMMAND_CHECKS.get(type(cmd))
+        return cmd if check is None else check(self, line, cmd)
+
+    def _check_rcpt(self, line: str, cmd: RcptTo) -> ServerEvent:
+        if len(self.envelope.rcpt_tos) >= self.config.max_recipients:
+            return self._bad(line, 452, "4.5.3", "Too many recipients", "RCPT")
+        if cmd.params:
+            return self._bad(line, 555, "5.5.4", "Unsupported RCPT TO parameter", "RCPT")
+        return cmd
+
+    def _check_auth(self, line: str, cmd: Auth) -> ServerEvent:
+        if self.authenticated_as is not None:
+            return self._bad(line, 503, "5.5.1", "Already authenticated", "AUTH")
+        if cmd.initial_response is not None:
+            self._auth_mechanism = cmd.mechanism
+            return self._auth_response(cmd.mechanism, cmd.initial_response, "AUTH")
         return cmd
 
     def _check_mail(self, line: str, cmd: MailFrom) -> ServerEvent:
@@ -611,3 +632,63 @@ class ServerConnection:
         if self._auth_user is None:
             return AuthData("LOGIN", text)
         return AuthCredentials("LOGIN", self._auth_user, text)
+
+
+# ---------------------------------------------------------------------------
+# What may answer what, and what an answer changes: two tables.
+# ---------------------------------------------------------------------------
+
+def _reply_error(event: ServerEvent, kind: int) -> str | None:
+    """Why a reply of class ``kind`` may not answer ``event``; None when it may.
+
+    The rules: a refusal (4xx, 5xx) answers anything; a 3xx only DATA and the steps of
+    AUTH; DATA never gets a 2xx (it means "go ahead": 354); a line the engine already
+    refused gets nothing but a refusal; and a closed connection nothing at all.
+    """
+    if kind == 2 or kind == 3:
+        if isinstance(event, (BadCommand, MessageRejected)):
+            return f"{type(event).__name__} must be answered with 4xx/5xx"
+        if kind == 3 and not isinstance(event, (Data, Auth, AuthData)):
+            return f"a 3xx reply is only for DATA or AUTH, not {event!r}"
+        if kind == 2 and isinstance(event, Data):
+            return "DATA is answered with 354 (or 4xx/5xx), not 2xx"
+    if isinstance(event, ConnectionClosed):
+        return "the connection is closed; there is nobody to reply to"
+    return None
+
+
+#: The reply classes :func:`_reply_error` lets answer each event type the engine
+#: makes, as a table: ``send()`` looks here first and asks the rules only for a
+#: reply the table does not allow (to raise the error that says why).
+_REPLY_CLASSES: dict[type, tuple[int, ...]] = {
+    **dict.fromkeys((Ehlo, Helo, MailFrom, RcptTo, Rset, Noop, Vrfy, Help, Quit), (2, 4, 5)),
+    Data: (3, 4, 5),
+    Auth: (2, 3, 4, 5),
+    AuthData: (2, 3, 4, 5),
+    AuthCredentials: (2, 4, 5),
+    MessageReceived: (2, 4, 5),
+    BadCommand: (4, 5),
+    MessageRejected: (4, 5),
+}
+
+#: What a 2xx or 3xx reply to each event does to the session, besides moving the
+#: state: ``(event type, reply class) -> method``. A refusal changes nothing, so it
+#: has no entry, and neither have the commands that change only the state.
+_EFFECTS: dict[tuple[type, int], Callable[[ServerConnection, Any], None]] = {
+    (Ehlo, 2): ServerConnection._hello_accepted,
+    (Helo, 2): ServerConnection._hello_accepted,
+    (MailFrom, 2): ServerConnection._mail_accepted,
+    (RcptTo, 2): ServerConnection._rcpt_accepted,
+    (AuthCredentials, 2): ServerConnection._logged_in,
+    (Data, 3): ServerConnection._data_started,
+    (Auth, 3): ServerConnection._auth_started,
+    (AuthData, 3): ServerConnection._auth_user_given,
+}
+
+#: The server's own checks of a command, after the grammar (:func:`parse_command`)
+#: and the sequence (:data:`TRANSITIONS`): limits, parameters, AUTH's first step.
+_COMMAND_CHECKS: dict[type, Callable[[ServerConnection, str, Any], ServerEvent]] = {
+    MailFrom: ServerConnection._check_mail,
+    RcptTo: ServerConnection._check_rcpt,
+    Auth: ServerConnection._check_auth,
+}
