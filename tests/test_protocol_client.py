@@ -373,3 +373,53 @@ def test_duplicate_recipients_do_not_loop() -> None:
 def test_outgoing_needs_recipients() -> None:
     with pytest.raises(LocalProtocolError):
         Outgoing("a@b.c", (), b"x")
+
+
+@pytest.mark.parametrize("code", [550, 451])
+def test_refused_rset_ends_the_session_and_defers_what_was_not_offered(code: int) -> None:
+    # RSET must be answered 250 (RFC 5321 §4.1.1.5). A server that refuses it leaves the
+    # transaction in doubt: the sender stops using the connection, and the next message,
+    # never offered, waits for a new one instead of being refused with the RSET reply.
+    second = Outgoing("bob@example.org", ("ann@example.net",), b"second\r\n")
+    sender = MailSender("c.example", [MSG, second])
+
+    def policy(event: ServerEvent) -> Reply | None:
+        if isinstance(event, RcptTo):
+            return Reply.of(550, "no such user", "5.1.1")
+        if isinstance(event, Rset):
+            return Reply.of(code, "not now")
+        return None
+
+    wire = converse(sender, ServerConnection(), policy)
+    assert sender.done
+    assert {(r.reply.code, r.phase) for r in sender.results if r.message == 0} == {
+        (550, "rcpt")}
+    [later] = [r for r in sender.results if r.message == 1]
+    assert (later.reply.code, later.reply.enhanced, later.status) == (451, "4.3.0", "deferred")
+    client_lines = [w.line for w in wire if w.dir == "C"]
+    assert client_lines[-2:] == ["RSET", "QUIT"]
+    assert client_lines.count("MAIL FROM:<bob@example.org> SIZE=9") == 0
+
+
+def test_a_3xx_other_than_354_to_data_makes_the_sender_hang_up() -> None:
+    # A broken server: 334 (an AUTH challenge) in reply to DATA. The sender cannot know
+    # what it expects, so it hangs up; nothing was delivered, so all of it is deferred.
+    sender = MailSender("c.example", [MSG])
+    script = [b"220 mx.example ESMTP\r\n", b"250 mx.example\r\n", b"250 Ok\r\n"]
+    script += [b"250 Ok\r\n"] * len(MSG.recipients) + [b"334 what now?\r\n"]
+    for reply in script:
+        assert not sender.done
+        sender.receive_data(reply)
+        sender.data_to_send()
+    assert sender.done
+    assert {(r.reply.code, r.reply.enhanced, r.status, r.phase) for r in sender.results} == {
+        (451, "4.5.0", "deferred", "data")}
+    assert len(sender.results) == len(MSG.recipients)
+
+
+def test_the_server_engine_refuses_to_answer_data_with_another_3xx() -> None:
+    def policy(event: ServerEvent) -> Reply | None:
+        return Reply.of(334, "what now?") if isinstance(event, Data) else None
+
+    with pytest.raises(LocalProtocolError, match="DATA's only 3xx is 354"):
+        converse(MailSender("c.example", [MSG]), ServerConnection(), policy)

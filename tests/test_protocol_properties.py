@@ -139,3 +139,31 @@ def test_chunking_invariance_real_session(content: bytes, at: list[int]) -> None
     if b"\xef\xbf\xbd" in wire:  # a line that was not UTF-8 was shown with U+FFFD
         return
     assert run_server(_chunk(wire, at)).steps == run_server(wire).steps
+
+
+_REPLY_CODES = st.sampled_from([220, 221, 235, 250, 251, 334, 354, 421, 450, 451, 452, 500,
+                                501, 503, 530, 535, 550, 552, 553, 554])
+
+
+@SETTINGS
+@given(st.lists(_REPLY_CODES, max_size=30), st.booleans(), st.booleans())
+def test_the_sender_survives_any_server_and_settles_every_recipient_once(
+    codes: list[int], pipelining: bool, auth: bool
+) -> None:
+    # Whatever a (broken) server answers, in whatever order, the client engine never
+    # raises, and every (message, recipient) ends with exactly one result.
+    messages = [Outgoing("a@b.c", ("x@y.z", "w@y.z"), b"one\r\n"),
+                Outgoing("a@b.c", ("v@y.z",), b"two\r\n")]
+    sender = MailSender("c.example", messages, pipelining=pipelining,
+                        auth=("bob", "pw") if auth else None)
+    sender.data_to_send()
+    for code in codes:
+        if sender.done:
+            break
+        sender.receive_data(b"%d-first line\r\n%d PIPELINING AUTH PLAIN\r\n" % (code, code))
+        sender.data_to_send()
+    if not sender.done:
+        sender.receive_data(b"")  # the server hangs up
+    assert sender.done
+    settled = sorted((r.message, r.recipient) for r in sender.results)
+    assert settled == [(0, "w@y.z"), (0, "x@y.z"), (1, "v@y.z")]

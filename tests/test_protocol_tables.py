@@ -72,7 +72,16 @@ EVENTS = [Ehlo("c.example"), Helo("c.example"), MailFrom("a@b.example", (("SIZE"
 @pytest.mark.parametrize("kind", [2, 3, 4, 5])
 def test_reply_class_table_agrees_with_the_rules(event: object, kind: int) -> None:
     allowed = kind in _server._REPLY_CLASSES.get(type(event), ())
-    assert allowed == (_server._reply_error(event, kind) is None)  # type: ignore[arg-type]
+    # The table holds classes; within the 3xx class DATA takes 354 and AUTH 334 only.
+    code = {2: 250, 4: 450, 5: 550}.get(kind) or (354 if isinstance(event, Data) else 334)
+    assert allowed == (_server._reply_error(event, code) is None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("event", "code"), [(Data(), 334), (Data(), 350), (Auth("LOGIN"), 354),
+                                             (AuthData("LOGIN", "bob"), 354)])
+def test_a_3xx_other_than_the_one_the_command_expects_is_refused(event: object,
+                                                                  code: int) -> None:
+    assert _server._reply_error(event, code) is not None  # type: ignore[arg-type]
 
 
 # -- what an answer changes: _EFFECTS against the plain isinstance chain --------------

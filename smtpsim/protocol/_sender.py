@@ -24,7 +24,7 @@ from ._client import ClientConnection, ReplyReceived
 from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
 from ._replies import Reply
 from ._server import NEED_DATA, ConnectionClosed
-from ._state import END_OF_DATA, GREETING, S_CLOSED, S_MAIL, S_RCPT
+from ._state import END_OF_DATA, GREETING, S_MAIL, S_RCPT, in_sequence
 
 __all__ = ["MailSender", "Outgoing", "RecipientResult"]
 
@@ -201,7 +201,17 @@ class MailSender:
             return
         # The step is looked up in _NEXT_STEP (after this class) by what the reply
         # answers: a command's verb, or "greeting", "end of data", "unsolicited".
-        step = _NEXT_STEP.get(to if type(to) is str else to.verb)  # type: ignore[union-attr]
+        verb = to if type(to) is str else to.verb  # type: ignore[union-attr]
+        if not _fits(verb, reply.code):
+            # A reply the protocol does not allow here (a 3xx to MAIL, a 2xx to DATA):
+            # nobody knows what such a server expects next, so hang up. Nothing was
+            # delivered by it, so all that is left waits for another connection.
+            self._awaiting_content_reply = False
+            self._settle_rest(Reply.of(451, f"Protocol error: {reply.code} in reply to "
+                                            f"{verb}", "4.5.0"), _phase(to))
+            self.done = True
+            return
+        step = _NEXT_STEP.get(verb)
         if step is not None:
             step(self, to, reply)
 
@@ -260,7 +270,17 @@ class MailSender:
         self._finish_txn()
 
     def _on_rset(self, to: Rset, reply: Reply) -> None:
-        self._start_next()
+        if reply.is_success:
+            self._start_next()
+            return
+        # RFC 5321 §4.1.1.5 says a server MUST answer RSET with 250; one that refuses
+        # has left the transaction in an unknown state, so nothing more is sent on this
+        # connection (as Postfix does). The messages not yet offered were never refused:
+        # they wait for a new connection (4xx), whatever the RSET reply was.
+        why = Reply.of(451, f"RSET refused ({reply.to_lines()[-1]}); the message waits "
+                            "for a new connection", "4.3.0")
+        self._settle_rest(why, "connection")
+        self._quit(None)
 
     def _on_quit(self, to: Quit | str, reply: Reply) -> None:
         if reply.is_success:  # never let a 221 count as a delivery
@@ -350,7 +370,9 @@ class MailSender:
         if reply is not None and reply.code == 421:
             self.done = True  # the server is closing anyway
             return
-        if self.client.state is S_CLOSED:
+        if not in_sequence(self.client.state, "QUIT"):
+            # Closed already, or a greeting the protocol has no QUIT for (a 4xx other
+            # than 421): there is nothing polite left to say, so just hang up.
             self.done = True
             return
         self._send(_QUIT)
@@ -372,6 +394,20 @@ _NEXT_STEP: dict[str, Callable[[MailSender, Any, Reply], None]] = {
     "unsolicited": MailSender._on_quit,  # a 421 nobody asked for
 }
 
+
+def _fits(verb: str, code: int) -> bool:
+    """Whether the protocol lets ``code`` answer ``verb`` (or the greeting, or the end
+    of data): a refusal answers anything; a 2xx anything but DATA; and a 3xx only DATA
+    (354, RFC 5321 §4.3.2) and AUTH (334, a challenge, RFC 4954)."""
+    kind = code // 100
+    if kind == 2:
+        return verb != "DATA"
+    if kind == 3:
+        return (verb, code) in _INTERMEDIATE
+    return kind in (4, 5)
+
+
+_INTERMEDIATE = {("DATA", 354), ("AUTH", 334)}
 
 _PHASES = {"EHLO": "ehlo", "HELO": "ehlo", "AUTH": "auth", "MAIL": "mail", "RCPT": "rcpt",
            "DATA": "data", "RSET": "connection", "QUIT": "connection"}

@@ -336,8 +336,8 @@ class ServerConnection:
                 return reply.to_bytes(enhanced=self._enhanced())
             raise LocalProtocolError("no command is waiting for a reply")
         kind = code // 100
-        if kind not in _REPLY_CLASSES.get(type(event), ()):  # see _check_reply
-            self._check_reply(event, kind)
+        if kind not in _REPLY_CLASSES.get(type(event), ()) or kind == 3:  # see _check_reply
+            self._check_reply(event, code)
         self._pending = None
         before = self.state
         self.state = next_state(before, self._pending_key, code)
@@ -348,11 +348,9 @@ class ServerConnection:
     def _enhanced(self) -> bool:
         return self.esmtp and self.config.enhanced_status_codes
 
-    def _check_reply(self, event: ServerEvent, kind: int) -> None:
-        """Raise unless a reply of class ``kind`` (2, 3, 4, 5) may answer ``event``."""
-        if kind in _REPLY_CLASSES.get(type(event), ()):
-            return  # the usual case, read from the table
-        error = _reply_error(event, kind)
+    def _check_reply(self, event: ServerEvent, code: int) -> None:
+        """Raise unless a reply with ``code`` may answer ``event``."""
+        error = _reply_error(event, code)
         if error is not None:
             raise LocalProtocolError(error)
 
@@ -638,18 +636,23 @@ class ServerConnection:
 # What may answer what, and what an answer changes: two tables.
 # ---------------------------------------------------------------------------
 
-def _reply_error(event: ServerEvent, kind: int) -> str | None:
-    """Why a reply of class ``kind`` may not answer ``event``; None when it may.
+def _reply_error(event: ServerEvent, code: int) -> str | None:
+    """Why a reply with ``code`` may not answer ``event``; None when it may.
 
-    The rules: a refusal (4xx, 5xx) answers anything; a 3xx only DATA and the steps of
-    AUTH; DATA never gets a 2xx (it means "go ahead": 354); a line the engine already
-    refused gets nothing but a refusal; and a closed connection nothing at all.
+    The rules: a refusal (4xx, 5xx) answers anything; a 3xx only DATA (with 354, "go
+    ahead", RFC 5321 §4.3.2) and the steps of AUTH (with 334, a challenge, RFC 4954);
+    DATA never gets a 2xx; a line the engine already refused gets nothing but a
+    refusal; and a closed connection nothing at all.
     """
+    kind = code // 100
     if kind == 2 or kind == 3:
         if isinstance(event, (BadCommand, MessageRejected)):
             return f"{type(event).__name__} must be answered with 4xx/5xx"
         if kind == 3 and not isinstance(event, (Data, Auth, AuthData)):
             return f"a 3xx reply is only for DATA or AUTH, not {event!r}"
+        if kind == 3 and code != (354 if isinstance(event, Data) else 334):
+            return (f"{code} cannot answer {event!r}: DATA's only 3xx is 354, "
+                    "AUTH's is 334")
         if kind == 2 and isinstance(event, Data):
             return "DATA is answered with 354 (or 4xx/5xx), not 2xx"
     if isinstance(event, ConnectionClosed):
