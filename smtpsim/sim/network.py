@@ -29,7 +29,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..protocol import (
-    MailFrom,
     MailSender,
     MessageReceived,
     Outgoing,
@@ -173,8 +172,11 @@ class Network:
         self.clock.process(announce())
 
     def is_up(self, name: str, at: float | None = None) -> bool:
+        down = self.down.get(name)
+        if not down:
+            return True
         t = self.now if at is None else at
-        return not any(s <= t < e for s, e in self.down.get(name, ()))
+        return not any(s <= t < e for s, e in down)
 
     def latency(self, a: str, b: str) -> float:
         link = self.links.get(frozenset((a, b)))
@@ -182,7 +184,10 @@ class Network:
 
     def link_up(self, a: str, b: str) -> bool:
         link = self.links.get(frozenset((a, b)))
-        return link is None or not any(s <= self.now < e for s, e in link.down)
+        if link is None or not link.down:
+            return True
+        now = self.now
+        return not any(s <= now < e for s, e in link.down)
 
     # ------------------------------------------------------------------- running
     @property
@@ -306,11 +311,11 @@ class Network:
         sender = MailSender(client.name, messages, auth=auth)
         accepted: list[tuple[MessageReceived, Reply, str, bool]] = []
 
+        decide = server_node.decide
+
         def policy(event: ServerEvent) -> Reply | None:
-            if isinstance(event, MailFrom):
-                ctx.mail_from = event.address
-            reply = server_node.decide(ctx, event)
-            if isinstance(event, MessageReceived):
+            reply = decide(ctx, event)
+            if type(event) is MessageReceived:
                 reply = reply or server.default_reply()
                 if reply.is_success:
                     accepted.append((event, reply, server.helo or "", server.esmtp))

@@ -235,15 +235,28 @@ class MTA(Sender):
         return address.rpartition("@")[2].lower() in self.local_domains
 
     def decide(self, ctx: SessionContext, event: ServerEvent) -> Reply | None:
-        """This server's policy: the reply to ``event``, or None for the default."""
-        if isinstance(event, AuthCredentials):
-            return self.check_credentials(ctx, event)
-        if isinstance(event, MailFrom):
-            return self._check_rate(event.address)
-        if isinstance(event, RcptTo):
-            return self._check_rcpt(ctx, event.address)
-        if isinstance(event, MessageReceived) and \
-                _message.is_looping(event.content, self.max_hops):
+        """This server's policy: the reply to ``event``, or None for the default.
+
+        The checks, by what the client did: a login is checked against the users, a
+        sender against the rate limit, a recipient against the mailboxes, relaying
+        rules and greylisting, a message against the hop limit. Everything else gets
+        the engine's default reply.
+        """
+        check = _POLICY_CHECKS.get(type(event))
+        return None if check is None else check(self, ctx, event)
+
+    def _check_login(self, ctx: SessionContext, event: AuthCredentials) -> Reply | None:
+        return self.check_credentials(ctx, event)
+
+    def _check_sender(self, ctx: SessionContext, event: MailFrom) -> Reply | None:
+        ctx.mail_from = event.address
+        return self._check_rate(event.address)
+
+    def _check_recipient(self, ctx: SessionContext, event: RcptTo) -> Reply | None:
+        return self._check_rcpt(ctx, event.address)
+
+    def _check_message(self, ctx: SessionContext, event: MessageReceived) -> Reply | None:
+        if _message.is_looping(event.content, self.max_hops):
             return Reply.of(554, "Too many hops: mail forwarding loop detected", "5.4.6")
         return None
 
@@ -354,6 +367,15 @@ class MTA(Sender):
         return "sent", Reply.of(250, f"delivered to mailbox {box.name}", "2.0.0")
 
 
+#: What :meth:`MTA.decide` checks, by the type of the engine's event.
+_POLICY_CHECKS: dict[type, Any] = {
+    AuthCredentials: MTA._check_login,
+    MailFrom: MTA._check_sender,
+    RcptTo: MTA._check_recipient,
+    MessageReceived: MTA._check_message,
+}
+
+
 class SubmissionServer(MTA):
     """The message submission agent (MSA, RFC 6409), port 587.
 
@@ -388,7 +410,8 @@ class SubmissionServer(MTA):
                queue_id: str, helo: str, esmtp: bool, *, smtputf8: bool = False,
                msg: str | None = None) -> str:
         # Like Postfix's cleanup(8): a submitted message without Message-ID gets one.
-        if not _MSGID.search(content):
+        end = content.find(b"\r\n\r\n")  # the header block: a body line never counts
+        if not _MSGID.search(content, 0, end if end >= 0 else len(content)):
             mid = f"<{queue_id}.{int(self.network.now)}@{self.name}>"
             content = _message.prepend_header(content, "Message-ID", mid)
         return super().accept(ctx, sender, rcpts, content, queue_id, helo, esmtp,
