@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sim_worlds import BODY, two_domains
 
@@ -398,3 +400,22 @@ def test_a_host_named_dns_does_not_collide_with_the_dns() -> None:
     assert len(names) == len(set(names))
     assert ("(dns)", "dns", "") in described.nodes
     assert ("dns", "mta", "example.net") in described.nodes
+
+
+def test_the_msa_adds_a_message_id_when_the_header_block_has_none() -> None:
+    # Like Postfix's cleanup(8) for submitted mail; a "Message-ID:" line in the *body*
+    # is text, not a header, and must not stop the MSA from adding one.
+    import base64
+
+    net, bob, boxes = two_domains()
+    con = ConsoleSession(net, "smtp.example.org")
+    token = base64.b64encode(b"\0bob@example.org\0secret").decode()
+    for line in ("EHLO bob-laptop", f"AUTH PLAIN {token}", "MAIL FROM:<bob@example.org>",
+                 "RCPT TO:<alice@example.com>", "DATA", "Subject: no id", "",
+                 "Message-ID: <not-a-header@example.org>", ".", "QUIT"):
+        con.send_line(line)
+    net.run()
+    [data] = boxes["alice@example.com"].messages
+    headers, _, body = data.partition(b"\r\n\r\n")
+    assert re.search(rb"(?m)^Message-ID: <[^>]+@smtp\.example\.org>\r?$", headers)
+    assert b"Message-ID: <not-a-header@example.org>" in body
