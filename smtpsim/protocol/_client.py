@@ -18,7 +18,21 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ._commands import AuthData, Command, Ehlo, Helo
+from ._commands import (
+    Auth,
+    AuthData,
+    Command,
+    Data,
+    Ehlo,
+    Helo,
+    Help,
+    MailFrom,
+    Noop,
+    Quit,
+    RcptTo,
+    Rset,
+    Vrfy,
+)
 from ._data import dot_stuff
 from ._replies import Reply, ReplyReader
 from ._server import NEED_DATA, ConnectionClosed, NeedData
@@ -60,6 +74,15 @@ def _received(to: Command | str, reply: Reply) -> ReplyReceived:
     _set_to(event, to)
     _set_reply(event, reply)
     return event
+
+
+#: Fast path for send(): the key each command type moves the state machine by (its
+#: verb, or "auth data"), by exact type, as the isinstance checks would find it.
+_KEYS: dict[type, str] = {
+    **{cls: cls.verb for cls in (Ehlo, Helo, MailFrom, RcptTo, Data, Rset, Noop, Vrfy, Help,
+                                 Quit, Auth)},
+    AuthData: AUTH_DATA,
+}
 
 
 @functools.lru_cache(maxsize=256)
@@ -112,9 +135,11 @@ class ClientConnection:
             LocalProtocolError: the command is out of sequence (``RCPT`` before
                 ``MAIL``, anything after ``DATA`` before its 354 arrived, ...).
         """
-        if not isinstance(command, Command) or type(command) is Command:
-            raise LocalProtocolError(f"{command!r} is not an SMTP command")
-        key = AUTH_DATA if isinstance(command, AuthData) else command.verb
+        key = _KEYS.get(type(command))
+        if key is None:  # not one of the engine's own command types: the long way round
+            if not isinstance(command, Command) or type(command) is Command:
+                raise LocalProtocolError(f"{command!r} is not an SMTP command")
+            key = AUTH_DATA if isinstance(command, AuthData) else command.verb
         expected = self._expected
         if expected is None:
             expected = self._expected = self._expected_state()

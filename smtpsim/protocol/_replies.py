@@ -201,6 +201,41 @@ def wire_bytes(reply: Reply, enhanced: bool, utf8: bool = False) -> bytes:
 _PARSED: dict[tuple[bool, bytes], Reply] = {}
 
 
+def _remember(enhanced: bool, data: bytes, reply: Reply) -> None:
+    if len(_PARSED) >= _CACHE_MAX:
+        _PARSED.clear()
+    _PARSED[enhanced, data] = reply
+
+
+def _one_line_reply(line: bytes, enhanced: bool) -> Reply | None:
+    """The Reply that the line-by-line reader makes of ``line``, a whole one-line reply
+    ``b"250 2.0.0 Ok: queued as 1A2B3\\r\\n"``, or None to leave it to that reader.
+
+    Engine-internal fast path for the plain shape only: three digits from 200 to 599,
+    a space, text without CR or LF, and one CRLF. Anything else (a bare LF, a stray
+    CR, a code out of range, not a reply at all) returns None, and the general reader
+    decides, raising its errors. For the plain shape every check ``Reply`` would make
+    has been made here, so the Reply is built without making them again.
+    """
+    # (bytes.isdigit() is true for ASCII digits only, as the reader's [0-9]{3} is; the
+    # final CRLF must hold the line's only CR and only LF.)
+    if not line.endswith(b"\r\n") or line.count(b"\r") != 1 or line.count(b"\n") != 1 \
+            or line[3:4] != b" " or not line[:3].isdigit():
+        return None
+    code = int(line[:3])
+    if not 200 <= code <= 599:
+        return None
+    # (Decoding the text alone or the whole line gives the same text: the first four
+    # octets are ASCII. A "replace" decode never makes a CR or LF.)
+    text = line[4:-2].decode("utf-8", "replace")
+    code_enhanced = None
+    if enhanced:  # as _build: an RFC 3463 code of the reply's class comes off the text
+        head, _, rest = text.partition(" ")
+        if head[:1] == str(code // 100) and _ENHANCED_RE.match(head):
+            code_enhanced, text = head, rest
+    return Reply._trusted(code, (text,), code_enhanced)
+
+
 class ReplyReader:
     """Turns bytes from a server into :class:`Reply` objects (used by the client).
 
@@ -253,6 +288,13 @@ class ReplyReader:
                 end = i + 1
                 key = buf if end == len(buf) else buf[:end]
                 reply = _PARSED.get((self.enhanced, key))
+                if reply is None:
+                    # A one-line reply not seen before ("250 2.0.0 Ok: queued as
+                    # 1A2B3" is new every time): read it in one go when it has the
+                    # plain shape, else line by line below.
+                    reply = _one_line_reply(key, self.enhanced)
+                    if reply is not None:
+                        _remember(self.enhanced, key, reply)
                 if reply is not None:
                     self._buf = buf[end:]
                     return reply
@@ -287,9 +329,7 @@ class ReplyReader:
                 whole, self._raw = self._raw, bytearray()
                 reply = self._build(code, lines)
                 if whole is not None:
-                    if len(_PARSED) >= _CACHE_MAX:
-                        _PARSED.clear()
-                    _PARSED[self.enhanced, bytes(whole)] = reply
+                    _remember(self.enhanced, bytes(whole), reply)
                 return reply
         finally:
             self._buf = buf[pos:]  # whatever happened, the lines read are consumed

@@ -15,6 +15,7 @@ again later; a 5xx means bounce.
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +109,15 @@ _ENDED_EARLY = Reply.of(451, "Session ended before the message was sent", "4.4.2
 _DATA, _RSET, _QUIT = Data(), Rset(), Quit()
 
 
+@functools.lru_cache(maxsize=64)
+def _auth_plain(user: str, password: str) -> Auth:
+    """``AUTH PLAIN`` with its initial response, base64 of ``\\0user\\0password``
+    (RFC 4616). Remembered: a client logs in with the same account session after
+    session, and the command is immutable."""
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+    return Auth("PLAIN", token)
+
+
 class MailSender:
     """Plays a whole client session that sends ``messages``.
 
@@ -172,7 +182,9 @@ class MailSender:
 
     # -- outcomes ------------------------------------------------------------
     def _settle(self, index: int, recipients: Sequence[str], reply: Reply, phase: str) -> None:
-        known = {(r.message, r.recipient) for r in self.results}
+        # (No result yet, the usual case at the end of the first message: nothing to
+        # look up.)
+        known = {(r.message, r.recipient) for r in self.results} if self.results else ()
         for rcpt in recipients:
             if (index, rcpt) not in known:
                 self.results.append(_result(index, rcpt, reply, phase))
@@ -192,7 +204,8 @@ class MailSender:
     # -- the dialog ---------------------------------------------------------
     def _on_reply(self, to: Command | str, reply: Reply) -> None:
         """Take the next step after ``reply``, the answer to ``to``."""
-        if reply.code == 421 and not isinstance(to, Quit):
+        code = reply.code
+        if code == 421 and not isinstance(to, Quit):
             # RFC 5321 §3.8: 421 from any step means "closing now"; nothing more can be
             # sent. Everything not yet settled is deferred with this reply.
             self._awaiting_content_reply = False
@@ -202,12 +215,13 @@ class MailSender:
         # The step is looked up in _NEXT_STEP (after this class) by what the reply
         # answers: a command's verb, or "greeting", "end of data", "unsolicited".
         verb = to if type(to) is str else to.verb  # type: ignore[union-attr]
-        if not _fits(verb, reply.code):
+        # (The usual reply, a 2xx to anything but DATA, fits without asking _fits.)
+        if (code // 100 != 2 or verb == "DATA") and not _fits(verb, code):
             # A reply the protocol does not allow here (a 3xx to MAIL, a 2xx to DATA):
             # nobody knows what such a server expects next, so hang up. Nothing was
             # delivered by it, so all that is left waits for another connection.
             self._awaiting_content_reply = False
-            self._settle_rest(Reply.of(451, f"Protocol error: {reply.code} in reply to "
+            self._settle_rest(Reply.of(451, f"Protocol error: {code} in reply to "
                                             f"{verb}", "4.5.0"), _phase(to))
             self.done = True
             return
@@ -301,9 +315,7 @@ class MailSender:
             self._settle_rest(reply, "auth")
             self._quit(reply)
             return
-        user, password = self.auth
-        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
-        self._send(Auth("PLAIN", token))
+        self._send(_auth_plain(*self.auth))
 
     def _start_next(self) -> None:
         if self._next >= len(self.messages):

@@ -253,12 +253,58 @@ def _message_received(envelope: Envelope, content: bytes) -> MessageReceived:
     return event
 
 
+_set_mechanism, _set_username, _set_password = (getattr(AuthCredentials, name).__set__
+                                                for name in ("mechanism", "username",
+                                                             "password"))
+
+
+def _credentials(mechanism: str, username: str, password: str) -> AuthCredentials:
+    """``AuthCredentials(mechanism, username, password)``, built the same fast way."""
+    event = _new(AuthCredentials)
+    _set_mechanism(event, mechanism)
+    _set_username(event, username)
+    _set_password(event, password)
+    return event
+
+
+# Fast path: a submission server hears the same AUTH PLAIN response from the same
+# user in every session, and decoding is a pure function of the line, so the
+# answers are remembered, as parsed commands are (the credentials are in memory
+# anyway: the client engine holds them, and the server's event hands them over).
+@functools.lru_cache(maxsize=256)
+def _base64_text(b64: str) -> str | None:
+    """The UTF-8 text a base64 AUTH response holds (``=`` is the empty response,
+    RFC 4954 §4), or None when it is not strict base64 of UTF-8."""
+    try:
+        raw = base64.b64decode(b"" if b64 == "=" else b64.encode(), validate=True)
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
 # The default replies that never vary, built (and validated) once.
 _MAIL_OK = Reply.of(250, "Ok", "2.1.0")
 _RCPT_OK = Reply.of(250, "Ok", "2.1.5")
 _START_DATA = Reply.of(354, "End data with <CR><LF>.<CR><LF>")
 _OK = Reply.of(250, "Ok", "2.0.0")
 _BYE = Reply.of(221, "Bye", "2.0.0")
+
+
+
+def _queued_as(queue_id: str) -> Reply:
+    """``Reply.of(250, f"Ok: queued as {queue_id}", "2.0.0")``, the reply that takes
+    responsibility for a message (new for every message, so never worth remembering).
+
+    Its code and enhanced code are fixed and valid, so the id is the only part left to
+    check, and the one rule it could break is "no CR or LF in a line of text". An id
+    holding either goes the general way, ``Reply.of``: it makes a reply of several
+    lines of an LF, and refuses a CR.
+    """
+    text = f"Ok: queued as {queue_id}"
+    if "\r" in text or "\n" in text:
+        return Reply.of(250, text, "2.0.0")
+    return Reply._trusted(250, (text,), "2.0.0")
+
 
 #: Fast path for default_reply(): the events whose default reply never varies, by
 #: exact type (anything else, a subclass included, takes the long way round).
@@ -336,7 +382,9 @@ class ServerConnection:
                 return reply.to_bytes(enhanced=self._enhanced())
             raise LocalProtocolError("no command is waiting for a reply")
         kind = code // 100
-        if kind not in _REPLY_CLASSES.get(type(event), ()) or kind == 3:  # see _check_reply
+        # The tables first (see _REPLY_CLASSES); the rules only to say why not.
+        if kind not in _REPLY_CLASSES.get(type(event), ()) or (
+                kind == 3 and code != _INTERMEDIATE[type(event)]):
             self._check_reply(event, code)
         self._pending = None
         before = self.state
@@ -374,6 +422,12 @@ class ServerConnection:
         self.envelope = Envelope()
 
     def _mail_accepted(self, event: MailFrom) -> None:
+        params = event.params
+        if not params or (len(params) == 1 and params[0][0] == "SIZE"):
+            # The usual MAIL FROM: no parameter but SIZE, so neither SMTPUTF8 nor BODY
+            # is there to find, and the envelope keeps its defaults.
+            self.envelope = Envelope(mail_from=event.address, mail_params=params)
+            return
         self.envelope = Envelope(
             mail_from=event.address, mail_params=event.params,
             smtputf8=event.param("SMTPUTF8") is not None,
@@ -411,10 +465,8 @@ class ServerConnection:
         # (The event types are disjoint, so the order below is the order of need: the
         # message, then the hello, come in every session.)
         if isinstance(event, MessageReceived):
-            if cfg.queue_ids:
-                return Reply.of(250, f"Ok: queued as {cfg.queue_ids()}", "2.0.0")
-            # A hex number cannot make the reply invalid: no need to check it again.
-            return Reply._trusted(250, (f"Ok: queued as {next(self._counter):X}",), "2.0.0")
+            queue_id = cfg.queue_ids() if cfg.queue_ids else f"{next(self._counter):X}"
+            return _queued_as(queue_id)
         if isinstance(event, Ehlo):
             return known_reply(250, (f"{cfg.hostname} Hello {event.domain}", *cfg.extensions()))
         if isinstance(event, (BadCommand, MessageRejected)):
@@ -616,17 +668,15 @@ class ServerConnection:
         return self._auth_response(self._auth_mechanism, line.strip(), AUTH_DATA)
 
     def _auth_response(self, mechanism: str, b64: str, key: str) -> ServerEvent:
-        try:
-            raw = base64.b64decode(b"" if b64 == "=" else b64.encode(), validate=True)
-            text = raw.decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        text = _base64_text(b64)
+        if text is None:
             return self._bad(b64, 501, "5.5.2", "Cannot decode the base64 response", key)
         self._pending_key = key
         if mechanism == "PLAIN":
             parts = text.split("\x00")
             if len(parts) != 3 or not parts[1]:
                 return self._bad(b64, 501, "5.5.2", "Malformed PLAIN response", key)
-            return AuthCredentials("PLAIN", parts[1], parts[2])
+            return _credentials("PLAIN", parts[1], parts[2])
         if self._auth_user is None:
             return AuthData("LOGIN", text)
         return AuthCredentials("LOGIN", self._auth_user, text)
@@ -661,8 +711,9 @@ def _reply_error(event: ServerEvent, code: int) -> str | None:
 
 
 #: The reply classes :func:`_reply_error` lets answer each event type the engine
-#: makes, as a table: ``send()`` looks here first and asks the rules only for a
-#: reply the table does not allow (to raise the error that says why).
+#: makes, as a table (with :data:`_INTERMEDIATE` for the 3xx class): ``send()`` looks
+#: here first and asks the rules only for a reply the tables do not allow (to raise
+#: the error that says why).
 _REPLY_CLASSES: dict[type, tuple[int, ...]] = {
     **dict.fromkeys((Ehlo, Helo, MailFrom, RcptTo, Rset, Noop, Vrfy, Help, Quit), (2, 4, 5)),
     Data: (3, 4, 5),
@@ -673,6 +724,10 @@ _REPLY_CLASSES: dict[type, tuple[int, ...]] = {
     BadCommand: (4, 5),
     MessageRejected: (4, 5),
 }
+
+#: Within the 3xx class, the one code each event the table lets have a 3xx takes:
+#: DATA's "go ahead" and AUTH's challenge.
+_INTERMEDIATE: dict[type, int] = {Data: 354, Auth: 334, AuthData: 334}
 
 #: What a 2xx or 3xx reply to each event does to the session, besides moving the
 #: state: ``(event type, reply class) -> method``. A refusal changes nothing, so it
