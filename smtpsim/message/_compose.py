@@ -20,7 +20,14 @@ from email.policy import Policy
 
 from ._checks import _FIELD_NAME, _check_address, _check_addresses, _check_aware
 from ._ids import _digest, _message_id
-from ._wire import _PARSE_UTF8, _WIRE, _WIRE_UTF8, _header_address, _header_block
+from ._wire import (
+    _PARSE_UTF8,
+    _WIRE,
+    _WIRE_UTF8,
+    _date_text,
+    _header_address,
+    _header_block,
+)
 
 # The body encoder of set_content for text (private in email.contentmanager, unchanged
 # from Python 3.10 to 3.13): (text, charset, cte or None, policy) -> (cte, payload).
@@ -84,7 +91,7 @@ def compose(
     msg = EmailMessage(policy=_WIRE_UTF8 if utf8 else _WIRE)
     _write_address_headers(msg, sender, from_name or "", to_l, cc_l)
     msg["Subject"] = subject
-    msg["Date"] = date
+    msg["Date"] = _date_text(date)  # as text, a date repeats within its second (_wire)
     msg["Message-ID"] = f"<{message_id.strip('<>')}>"
     content_fields = {n: v for n, v in extras.items() if n.lower().startswith("content-")}
     for name, value in extras.items():

@@ -14,11 +14,10 @@ import functools
 import ipaddress
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from email.utils import format_datetime
+from datetime import datetime
 
 from ._checks import _ATOM, _FIELD_NAME, _check_address, _check_aware, _check_host
-from ._wire import _header_block, _header_fields
+from ._wire import _date_text, _header_block, _header_fields
 
 #: The ``with`` keywords of a Received line (IANA "Mail Transmission Types"): SMTP and
 #: ESMTP (RFC 5321); A = authenticated, S = over TLS, and LMTP (RFC 3848); UTF8* (RFC 6531).
@@ -79,18 +78,6 @@ def received_header(
     if len(recipients) == 1:
         value += f"\r\n\tfor <{_check_address(recipients[0], 'recipient')}>"
     return f"{value}; {_date_text(date)}"
-
-
-@functools.lru_cache(maxsize=256)
-def _date_second(date: datetime, offset: timedelta | None) -> str:
-    return format_datetime(date)
-
-
-def _date_text(date: datetime) -> str:
-    """``format_datetime(date)``: RFC 5322 dates show whole seconds, so a busy server
-    stamping many messages in one second formats that second once. (The offset is
-    part of the key: 16:00 UTC and 17:00 +0100 are *equal* datetimes, written apart.)"""
-    return _date_second(date.replace(microsecond=0), date.utcoffset())
 
 
 @functools.lru_cache(maxsize=1024)  # a server sees the same few clients again and again

@@ -23,17 +23,33 @@ import functools
 import re
 from collections.abc import Hashable, Iterator
 from contextlib import suppress
+from datetime import datetime, timedelta
 from email import policy as _policy
 from email.headerregistry import Address, BaseHeader, Group, HeaderRegistry
+from email.utils import format_datetime
 from typing import Any
 
 #: Fields whose values repeat from message to message (the same people, the same MIME
-#: boilerplate): worth building once. Subject, Date and Message-ID are new in every
+#: boilerplate, the same second on the clock when written as text: see
+#: :func:`_date_text`): worth building once. Subject and Message-ID are new in every
 #: message; memoising them would only push the repeating ones out of the memo.
 _REPEATING_FIELDS = frozenset({
-    "from", "sender", "reply-to", "to", "cc", "bcc",
+    "from", "sender", "reply-to", "to", "cc", "bcc", "date",
     "mime-version", "content-type", "content-transfer-encoding", "content-disposition",
 })  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _date_second(date: datetime, offset: timedelta | None) -> str:
+    return format_datetime(date)
+
+
+def _date_text(date: datetime) -> str:
+    """``format_datetime(date)``, the RFC 5322 form of a date: it shows whole seconds,
+    so the many messages and Received lines of one second share one text, made once.
+    (The offset is part of the key: 16:00 UTC and 17:00 +0100 are *equal* datetimes,
+    written apart.)"""
+    return _date_second(date.replace(microsecond=0), date.utcoffset())
 
 
 class _CachedHeaderRegistry(HeaderRegistry):
