@@ -64,8 +64,10 @@ class RecipientResult:
     @property
     def status(self) -> str:
         """``"sent"`` (2xx), ``"deferred"`` (4xx: try later) or ``"failed"`` (5xx)."""
-        return {2: "sent", 4: "deferred"}.get(self.reply.kind, "failed")
+        return _STATUS.get(self.reply.code // 100, "failed")
 
+
+_STATUS = {2: "sent", 4: "deferred"}
 
 # Fast path: every recipient of every message ends with a RecipientResult. A frozen
 # dataclass's __init__ sets each field through object.__setattr__; _result fills the

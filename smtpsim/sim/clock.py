@@ -38,7 +38,7 @@ class Clock:
 
     def timeout(self, delay: float) -> simpy.Timeout:
         """An event that fires ``delay`` seconds from now (yield it to wait)."""
-        return self._env.timeout(max(0.0, delay))
+        return self._env.timeout(delay if delay > 0.0 else 0.0)
 
     def process(self, generator: Process) -> simpy.Process:
         """Start a process (a generator that yields events)."""

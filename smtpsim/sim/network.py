@@ -119,6 +119,7 @@ class Network:
         self._sessions = itertools.count(1)
         self._trace_ids = itertools.count(1)
         self._mid_counter = itertools.count(1)
+        self._date_key, self._date = (0.0, start), start
         self._described = False
 
     # ------------------------------------------------------------------ building
@@ -197,7 +198,11 @@ class Network:
 
     def date(self, t: float | None = None) -> datetime:
         """The wall-clock date at simulated time ``t`` (default: now)."""
-        return self.start + timedelta(seconds=self.now if t is None else t)
+        t = self.now if t is None else t
+        key = (t, self.start)  # asked several times at one instant (compose, ids ...)
+        if key != self._date_key:
+            self._date_key, self._date = key, self.start + timedelta(seconds=t)
+        return self._date
 
     def record(self, event: TraceEvent) -> None:
         """Append ``event`` to the trace (the only way anything is written to it)."""
@@ -244,7 +249,9 @@ class Network:
 
     def new_message_id(self, domain: str) -> str:
         """A deterministic, unique Message-ID for a message made in this run."""
-        return f"<{self.date():%Y%m%d%H%M%S}.{next(self._mid_counter)}.{self.seed}@{domain}>"
+        d = self.date()
+        stamp = f"{d.year:04d}{d.month:02d}{d.day:02d}{d.hour:02d}{d.minute:02d}{d.second:02d}"
+        return f"<{stamp}.{next(self._mid_counter)}.{self.seed}@{domain}>"
 
     # -------------------------------------------------------------- the topology
     def describe(self) -> NetworkDescribed:
@@ -325,23 +332,28 @@ class Network:
         # each hand-over) and the last line (to time the end of the session).
         lines = converse(sender, server, policy, greeting=server_node.greeting(),
                          record=self.full)
-        # Which messages were accepted, in order, and by which recipients.
+        # Which messages were accepted, in order, and by which recipients; the rest of
+        # the results (refusals, deferrals) go back to the client at the end.
         sent: dict[int, list[str]] = {}
+        others: list[RecipientResult] = []
         for r in sender.results:
-            if r.phase == "content" and r.status == "sent":
+            if r.phase == "content" and r.reply.code // 100 == 2:
                 sent.setdefault(r.message, []).append(r.recipient)
+            else:
+                others.append(r)
         order = iter(sorted(sent))
 
+        full = self.full
         yield self.clock.timeout(latency)  # the TCP handshake
-        self.record(SessionOpened(self.now, host, client.name, sid, port,
-                                  tuple(m.id for m in messages)))
         base = self.now
+        self.record(SessionOpened(base, host, client.name, sid, port,
+                                  tuple([m.id for m in messages])))
         for line in lines:
             due = base + (2 * line.flight - (line.dir == "C")) * latency
             is_accept = line.end_of_data and line.line[:1] == "2"
-            if due > self.now and (self.full or is_accept):
+            if (full or is_accept) and due > self.now:
                 yield self.clock.timeout(due - self.now)
-            if self.full:
+            if full:
                 self.trace.append(DialogLine(self.now, host, client.name, sid, line.dir,
                                              line.line, line.state.value))
             if is_accept and accepted:
@@ -364,8 +376,7 @@ class Network:
                                             "QUIT" if sender.done else "closed"))
         for index in sender.maybe_duplicated:
             self.record(Duplicated(self.now, client.name, messages[index].id, host))
-        return SessionResult(True, tuple(r for r in sender.results
-                                         if not (r.phase == "content" and r.status == "sent")))
+        return SessionResult(True, tuple(others))
 
     def _crash(self, server_node: MTA, client: Sender, sid: str, message: Outgoing,
                recipients: list[str]) -> SessionResult:

@@ -185,14 +185,14 @@ class Sender(Node):
             if not result.connected:
                 self._defer(entry, rcpts, host, result.error)
                 continue  # RFC 5321 §5.1: try the next MX host
-            greeting = [r for r in result.results if r.phase == "greeting"]
-            if greeting:
+            results = result.results
+            if results and results[0].phase == "greeting":
                 # A 4xx or 5xx greeting counts as a failed connection: the next MX is
                 # tried (RFC 5321 §5.1; Postfix's smtp_skip_5xx_greeting), and if none
                 # answers, the message waits in the queue.
-                self._defer(entry, rcpts, host, greeting[0].reply.to_lines()[-1])
+                self._defer(entry, rcpts, host, results[0].reply.to_lines()[-1])
                 continue
-            for r in result.results:
+            for r in results:
                 if r.status == "deferred":
                     self._defer(entry, [r.recipient], host, r.reply.to_lines()[-1])
                 elif r.status == "failed":

@@ -69,11 +69,15 @@ class Trace:
             raise ValueError(
                 f"trace events must be appended in time order: {event.t} < {self._events[-1].t}"
             )
-        self.counts[event.kind] = self.counts.get(event.kind, 0) + 1
-        if self.keep == "all" or (self.keep == "summary" and isinstance(event, _SUMMARY_KINDS)):
+        counts = self.counts
+        kind = event.kind
+        counts[kind] = counts.get(kind, 0) + 1
+        keep = self.keep
+        if keep == "all" or (keep == "summary" and isinstance(event, _SUMMARY_KINDS)):
             self._events.append(event)
-        for listener in self._listeners:
-            listener(event)
+        if self._listeners:
+            for listener in self._listeners:
+                listener(event)
 
     def subscribe(self, listener: Callable[[TraceEvent], None]) -> None:
         """Call ``listener(event)`` for every event appended from now on."""
