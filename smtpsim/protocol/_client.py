@@ -40,7 +40,6 @@ from ._state import (
     AUTH_DATA,
     END_OF_DATA,
     GREETING,
-    S_AUTH,
     S_CLOSED,
     S_CONNECTED,
     S_DATA,
@@ -95,6 +94,52 @@ def _keywords(lines: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         word, _, arg = line.partition(" ")
         keywords.append((word.upper(), arg))
     return tuple(keywords)
+
+
+#: Fast path for send(): where the dialog will stand once ``key`` sent in ``state``
+#: succeeds, for every ``(state, key)`` that may be sent (:func:`in_sequence`), so
+#: one lookup both checks the sequence and takes the next step of the fold. Read from
+#: the transition table once: nothing may follow DATA until its 354 arrives, AUTH data
+#: expects another 334, any other command a 250.
+_PROMISED: dict[tuple[State, str], State] = {
+    (state, key): S_DATA if key == "DATA" else next_state(
+        state, key, 334 if key == AUTH_DATA else 250)
+    for state in State for key in set(_KEYS.values())
+    if in_sequence(state, key)
+}
+
+#: The command types whose wire bytes are remembered (see :func:`_command_bytes`):
+#: the engine's own frozen types whose fields are all text, so one object always makes
+#: the same bytes. (RcptTo and MailFrom qualify when they have no parameters.)
+_TEXT_ONLY = frozenset({Ehlo, Helo, Data, Rset, Noop, Vrfy, Help, Quit, Auth, AuthData})
+
+#: Wire bytes already made: ``id(command) -> (command, bytes)``. Keyed by identity,
+#: which is safe because the entry holds the command: no other object can take its id
+#: while the entry exists. Emptied when full.
+_SENT: dict[int, tuple[Command, bytes]] = {}
+
+
+def _command_bytes(command: Command) -> bytes:
+    """``command.to_bytes()``, remembered for one object.
+
+    A client sends the same command objects session after session (the sender keeps
+    one EHLO per name, one AUTH per account, one RCPT TO per address, one DATA, RSET
+    and QUIT), and the engine's commands are frozen, so the bytes ``to_bytes`` made
+    (and the check it made first: no CR or LF smuggled into a field) hold for every
+    later time. Anything else, a subclass included, is made afresh.
+    """
+    kind = type(command)
+    if kind not in _TEXT_ONLY and not (kind in (RcptTo, MailFrom)
+                                       and command.params == ()):  # type: ignore[attr-defined]
+        return command.to_bytes()
+    entry = _SENT.get(id(command))
+    if entry is not None:
+        return entry[1]
+    data = command.to_bytes()
+    if len(_SENT) >= 1024:
+        _SENT.clear()
+    _SENT[id(command)] = (command, data)
+    return data
 
 
 class ClientConnection:
@@ -160,16 +205,16 @@ class ClientConnection:
             if last not in ("MAIL", "RCPT", "RSET"):
                 raise LocalProtocolError(f"{command.verb or 'AUTH data'} cannot be "
                                          f"pipelined after {last}: wait for its reply")
-        if key == AUTH_DATA:
-            if expected is not S_AUTH:
+        # In sequence, and one more step of _expected_state()'s fold instead of folding
+        # the queue again, both in one lookup (see _PROMISED).
+        promised = _PROMISED.get((expected, key))
+        if promised is None:
+            if key == AUTH_DATA:
                 raise LocalProtocolError("AUTH data only answers a 334 challenge")
-        elif not in_sequence(expected, key):
             raise LocalProtocolError(f"{command.verb} is out of sequence in state {expected.name}")
         pending.append((command, key))
-        # One more step of _expected_state()'s fold, instead of folding the queue again.
-        self._expected = S_DATA if key == "DATA" else next_state(
-            expected, key, 334 if key == AUTH_DATA else 250)
-        return command.to_bytes()
+        self._expected = promised
+        return _command_bytes(command)
 
     def send_content(self, content: bytes) -> bytes:
         """The message content, dot-stuffed and ended with ``.CRLF``; only after 354."""
@@ -213,10 +258,13 @@ class ClientConnection:
                 self._expected = None
                 return ReplyReceived("unsolicited", reply)
             raise RemoteProtocolError(f"reply nobody asked for: {reply}")
-        command, key = self._pending.popleft()
+        pending = self._pending
+        command, key = pending.popleft()
         code = reply.code
-        self.state = next_state(self.state, key, code)
-        self._expected = None
+        self.state = state = next_state(self.state, key, code)
+        # With nothing left pending, _expected_state() is the state itself (the usual
+        # case: a flight's last reply); otherwise it is folded again when next needed.
+        self._expected = None if pending else state
         if code < 300 and isinstance(command, (Ehlo, Helo)):  # a 2xx to a hello
             # A successful hello starts afresh: after HELO no extension is in use
             # (RFC 5321 §4.1.1.1), after EHLO exactly those the reply lists.

@@ -120,6 +120,21 @@ def _auth_plain(user: str, password: str) -> Auth:
     return Auth("PLAIN", token)
 
 
+# The same for the commands a sender makes with the same text session after session:
+# its EHLO (or HELO) and a RCPT TO for each address it sends to. Commands are frozen, so
+# one object serves every session, and the client engine remembers its bytes.
+@functools.lru_cache(maxsize=64)
+def _hello(helo: str, extended: bool) -> Ehlo | Helo:
+    """``Ehlo(helo)`` or ``Helo(helo)``, remembered."""
+    return Ehlo(helo) if extended else Helo(helo)
+
+
+@functools.lru_cache(maxsize=1024)
+def _rcpt_to(address: str) -> RcptTo:
+    """``RcptTo(address)``, remembered."""
+    return RcptTo(address)
+
+
 class MailSender:
     """Plays a whole client session that sends ``messages``.
 
@@ -233,7 +248,7 @@ class MailSender:
 
     def _on_greeting(self, to: str, reply: Reply) -> None:
         if reply.code == 220:
-            self._send(Helo(self.helo) if self._tried_helo else Ehlo(self.helo))
+            self._send(_hello(self.helo, not self._tried_helo))
         else:
             self._settle_rest(reply, "greeting")
             self._quit(reply)
@@ -243,7 +258,7 @@ class MailSender:
             self._after_hello()
         elif isinstance(to, Ehlo) and reply.is_permanent and not self._tried_helo:
             self._tried_helo = True
-            self._send(Helo(self.helo))
+            self._send(_hello(self.helo, False))
         else:
             self._settle_rest(reply, "ehlo")
             self._quit(reply)
@@ -344,7 +359,7 @@ class MailSender:
         self._send(MailFrom(msg.sender, tuple(params)))
         if self._pipelined():
             for rcpt in msg.recipients:
-                self._send(RcptTo(rcpt))
+                self._send(_rcpt_to(rcpt))
             self._send(_DATA)
 
     def _on_rcpt(self, to: RcptTo, reply: Reply) -> None:
@@ -366,7 +381,7 @@ class MailSender:
 
     def _send_next_rcpt(self, txn: _Txn) -> None:
         # Counted, not looked up: a recipient listed twice must not loop forever.
-        self._send(RcptTo(txn.message.recipients[txn.rcpts_sent]))
+        self._send(_rcpt_to(txn.message.recipients[txn.rcpts_sent]))
         txn.rcpts_sent += 1
 
     def _finish_txn(self) -> None:

@@ -306,6 +306,38 @@ def _queued_as(queue_id: str) -> Reply:
     return Reply._trusted(250, (text,), "2.0.0")
 
 
+#: EHLO replies already made, keyed by what they say: the hostname, the client's name
+#: and every field of the configuration that :meth:`ServerConfig.extensions` reads.
+_EHLO_REPLIES: dict[tuple[Any, ...], Reply] = {}
+
+
+def _ehlo_reply(cfg: ServerConfig, domain: str) -> Reply:
+    """``known_reply(250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions()))``, the
+    reply to EHLO, remembered.
+
+    A server says the same EHLO reply to the same client on every connection, but a
+    ServerConfig may be changed at any time, so the memo is keyed by the fields the
+    reply is made of, read afresh each time. A subclass (which may list its extensions
+    its own way), unhashable mechanisms (a list) and a size that is not an int take the
+    general way.
+    """
+    if type(cfg) is not ServerConfig or type(cfg.max_message_size) is not int:
+        # (10.0 == 10, but "SIZE 10.0" is not "SIZE 10": only an int size is a key.)
+        return known_reply(250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions()))
+    key = (cfg.hostname, domain, cfg.pipelining, cfg.max_message_size, cfg.auth_mechanisms,
+           cfg.enhanced_status_codes, cfg.eightbitmime, cfg.smtputf8, cfg.help)
+    try:
+        reply = _EHLO_REPLIES.get(key)
+    except TypeError:  # unhashable mechanisms
+        return known_reply(250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions()))
+    if reply is None:
+        if len(_EHLO_REPLIES) >= 256:
+            _EHLO_REPLIES.clear()
+        reply = _EHLO_REPLIES[key] = known_reply(
+            250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions()))
+    return reply
+
+
 #: Fast path for default_reply(): the events whose default reply never varies, by
 #: exact type (anything else, a subclass included, takes the long way round).
 _FIXED_REPLIES: dict[type, Reply] = {MailFrom: _MAIL_OK, RcptTo: _RCPT_OK, Data: _START_DATA,
@@ -468,7 +500,7 @@ class ServerConnection:
             queue_id = cfg.queue_ids() if cfg.queue_ids else f"{next(self._counter):X}"
             return _queued_as(queue_id)
         if isinstance(event, Ehlo):
-            return known_reply(250, (f"{cfg.hostname} Hello {event.domain}", *cfg.extensions()))
+            return _ehlo_reply(cfg, event.domain)
         if isinstance(event, (BadCommand, MessageRejected)):
             return event.reply
         if isinstance(event, Helo):
@@ -528,7 +560,9 @@ class ServerConnection:
         if state is S_CLOSED:
             return NEED_DATA
         event: ServerEvent | None
-        if state is S_DATA:
+        if not self._buf:
+            event = None  # (what either reader finds in an empty buffer, asked first)
+        elif state is S_DATA:
             event = self._read_data()
         else:
             event = self._read_command()

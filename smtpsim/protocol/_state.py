@@ -109,8 +109,7 @@ def next_state(state: State, event: str, code: int) -> State:
     """The state after ``event`` in ``state`` was answered with reply ``code``."""
     if code == 421:
         return S_CLOSED
-    new = TRANSITIONS.get((state, event, code // 100))
-    return state if new is None else new
+    return TRANSITIONS.get((state, event, code // 100), state)
 
 
 #: ``(state, event)`` pairs that :data:`TRANSITIONS` lets succeed (a 2xx or 3xx reply),
