@@ -419,3 +419,30 @@ def test_the_msa_adds_a_message_id_when_the_header_block_has_none() -> None:
     headers, _, body = data.partition(b"\r\n\r\n")
     assert re.search(rb"(?m)^Message-ID: <[^>]+@smtp\.example\.org>\r?$", headers)
     assert b"Message-ID: <not-a-header@example.org>" in body
+
+
+def test_a_run_batches_garbage_collection_and_restores_the_setting() -> None:
+    import gc
+
+    from smtpsim.sim.clock import GC_BATCH, Clock, batched_gc
+
+    before = gc.get_threshold()
+    seen: list[int] = []
+    clock = Clock()
+
+    def look():  # type: ignore[no-untyped-def]
+        yield clock.timeout(1)
+        seen.append(gc.get_threshold()[0])
+
+    clock.process(look())
+    clock.run()
+    assert seen == [max(GC_BATCH, before[0])] and gc.get_threshold() == before
+    with pytest.raises(RuntimeError), batched_gc():
+        raise RuntimeError("a failing run")
+    assert gc.get_threshold() == before
+    gc.set_threshold(GC_BATCH * 2, *before[1:])  # a higher setting is left alone
+    try:
+        with batched_gc():
+            assert gc.get_threshold()[0] == GC_BATCH * 2
+    finally:
+        gc.set_threshold(*before)
