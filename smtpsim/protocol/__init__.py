@@ -39,9 +39,7 @@ from ._commands import (
 )
 from ._data import dot_stuff, has_bare_line_ending, normalize_line_endings
 from ._dialog import Policy, WireLine, converse
-from ._replies import ENHANCED_EXPLANATIONS, EXPLANATIONS, Reply, ReplyReader, explain
-from ._sender import MailSender, Outgoing, RecipientResult
-from ._server import (
+from ._events import (
     NEED_DATA,
     AuthCredentials,
     AuthData,
@@ -51,9 +49,11 @@ from ._server import (
     MessageRejected,
     NeedData,
     ServerConfig,
-    ServerConnection,
     ServerEvent,
 )
+from ._replies import ENHANCED_EXPLANATIONS, EXPLANATIONS, Reply, ReplyReader, explain
+from ._sender import MailSender, Outgoing, RecipientResult
+from ._server import ServerConnection
 from ._state import TRANSITIONS, State, in_sequence, next_state
 
 __all__ = [

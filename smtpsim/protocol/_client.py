@@ -34,8 +34,8 @@ from ._commands import (
     Vrfy,
 )
 from ._data import dot_stuff
+from ._events import NEED_DATA, ConnectionClosed, NeedData
 from ._replies import Reply, ReplyReader
-from ._server import NEED_DATA, ConnectionClosed, NeedData
 from ._state import (
     AUTH_DATA,
     END_OF_DATA,

@@ -13,16 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._events import NEED_DATA, ConnectionClosed, MessageReceived, MessageRejected, ServerEvent
 from ._replies import Reply
 from ._sender import MailSender
-from ._server import (
-    NEED_DATA,
-    ConnectionClosed,
-    MessageReceived,
-    MessageRejected,
-    ServerConnection,
-    ServerEvent,
-)
+from ._server import ServerConnection
 from ._state import S_CLOSED, State
 
 __all__ = ["Policy", "WireLine", "converse"]

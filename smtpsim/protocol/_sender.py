@@ -23,8 +23,8 @@ from typing import Any
 from ..errors import LocalProtocolError
 from ._client import ClientConnection, ReplyReceived
 from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
+from ._events import NEED_DATA, ConnectionClosed
 from ._replies import Reply
-from ._server import NEED_DATA, ConnectionClosed
 from ._state import END_OF_DATA, GREETING, S_MAIL, S_RCPT, in_sequence
 
 __all__ = ["MailSender", "Outgoing", "RecipientResult"]

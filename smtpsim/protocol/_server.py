@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import functools
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import LocalProtocolError
@@ -56,6 +54,20 @@ from ._commands import (
     parse_command,
 )
 from ._data import DataReader
+from ._events import (
+    NEED_DATA,
+    AuthCredentials,
+    AuthData,
+    ConnectionClosed,
+    Envelope,
+    MessageReceived,
+    MessageRejected,
+    NeedData,
+    ServerConfig,
+    ServerEvent,
+    _credentials,
+    _message_received,
+)
 from ._replies import Reply, known_reply, wire_bytes
 from ._state import (
     AUTH_DATA,
@@ -74,151 +86,7 @@ from ._state import (
     sequence_hint,
 )
 
-__all__ = [
-    "NEED_DATA",
-    "AuthCredentials",
-    "AuthData",
-    "ConnectionClosed",
-    "Envelope",
-    "MessageReceived",
-    "MessageRejected",
-    "NeedData",
-    "ServerConfig",
-    "ServerConnection",
-    "ServerEvent",
-]
-
-
-class NeedData(enum.Enum):
-    """Returned by ``next_event()`` when no complete event is buffered yet."""
-
-    NEED_DATA = "NEED_DATA"
-
-
-#: "Feed me more bytes": no complete command is buffered.
-NEED_DATA = NeedData.NEED_DATA
-
-
-@dataclass
-class Envelope:
-    """The envelope of one mail transaction: who it is from and to, as SMTP says.
-
-    The envelope is *not* the ``From:``/``To:`` headers inside the message. It is what
-    ``MAIL FROM`` and ``RCPT TO`` said, and it alone decides where the message goes
-    (which is why Bcc works, and why a forged ``From:`` header is possible).
-    """
-
-    mail_from: str | None = None
-    rcpt_tos: list[str] = field(default_factory=list)
-    mail_params: tuple[tuple[str, str | None], ...] = ()
-    smtputf8: bool = False
-    body: str = "7BIT"
-
-
-@dataclass(frozen=True, slots=True)
-class AuthCredentials:
-    """The client has sent complete credentials; you decide: 235 or 535."""
-
-    mechanism: str
-    username: str
-    password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class AuthData:
-    """An intermediate step of AUTH LOGIN: the user name arrived, the password is next."""
-
-    mechanism: str
-    username: str
-
-
-@dataclass(frozen=True, slots=True)
-class MessageReceived:
-    """The content ended with ``<CRLF>.<CRLF>``. ``content`` is the message exactly as
-    the client meant it (dots un-stuffed). Reply 250 to take responsibility for it,
-    or 4xx/5xx to refuse."""
-
-    envelope: Envelope
-    content: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRejected:
-    """The content ended but cannot be accepted (too big, a line over 1000 octets, bare
-    CR/LF). ``reply`` is the error to send; the whole message is refused."""
-
-    envelope: Envelope
-    reply: Reply
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionClosed:
-    """The client closed the connection. ``discarded`` is True when a transaction was
-    under way: its partial message is thrown away, never delivered."""
-
-    discarded: bool = False
-
-
-ServerEvent = Command | BadCommand | AuthCredentials | AuthData | MessageReceived | \
-    MessageRejected | ConnectionClosed
-
-
-@dataclass
-class ServerConfig:
-    """What a server offers and enforces. Every limit has the RFC's or Postfix's default.
-
-    Attributes:
-        hostname: the server's name, used in the greeting and the EHLO reply.
-        banner: greeting text after the hostname.
-        max_message_size: SIZE limit in octets (advertised in EHLO, RFC 1870).
-        max_recipients: RCPT TO beyond this gets ``452 4.5.3`` (RFC 5321 §4.5.3.1.8: at
-            least 100 must be accepted).
-        pipelining, eightbitmime, enhanced_status_codes, smtputf8, help: advertise these.
-        auth_mechanisms: SASL mechanisms offered ("PLAIN", "LOGIN"); empty for an MTA.
-        require_auth: refuse MAIL before AUTH with ``530 5.7.0`` (a submission server).
-        bare_line_endings: ``"reject"`` or ``"normalize"`` (see :mod:`._data`).
-        max_command_line: RFC 5321 §4.5.3.1.4: 512 octets including CRLF.
-        max_text_line: RFC 5321 §4.5.3.1.6: 1000 octets including CRLF.
-        queue_ids: makes the id in ``250 Ok: queued as ...``; a counter by default.
-    """
-
-    hostname: str = "smtp.example.com"
-    banner: str = "ESMTP smtpsim"
-    max_message_size: int = 10_240_000
-    max_recipients: int = 100
-    pipelining: bool = True
-    eightbitmime: bool = True
-    enhanced_status_codes: bool = True
-    smtputf8: bool = True
-    help: bool = True
-    auth_mechanisms: tuple[str, ...] = ()
-    require_auth: bool = False
-    bare_line_endings: str = "reject"
-    max_command_line: int = 512
-    max_text_line: int = 1000
-    queue_ids: Callable[[], str] | None = None
-
-    def __post_init__(self) -> None:
-        if self.bare_line_endings not in ("reject", "normalize"):
-            raise LocalProtocolError("bare_line_endings must be 'reject' or 'normalize'")
-
-    def extensions(self) -> list[str]:
-        """The EHLO keywords this configuration advertises, in the usual order."""
-        ext = []
-        if self.pipelining:
-            ext.append("PIPELINING")
-        ext.append(f"SIZE {self.max_message_size}")
-        if self.auth_mechanisms:
-            ext.append("AUTH " + " ".join(self.auth_mechanisms))
-        if self.enhanced_status_codes:
-            ext.append("ENHANCEDSTATUSCODES")
-        if self.eightbitmime:
-            ext.append("8BITMIME")
-        if self.smtputf8:
-            ext.append("SMTPUTF8")
-        if self.help:
-            ext.append("HELP")
-        return ext
+__all__ = ["ServerConnection"]
 
 
 _HELP_TEXT = {
@@ -236,35 +104,6 @@ _HELP_TEXT = {
     "QUIT": ("QUIT: end the session",),
     "AUTH": ("AUTH PLAIN <base64 of \\0user\\0password> or AUTH LOGIN: log in",),
 }
-
-
-# Fast path: a frozen dataclass's __init__ sets each field through object.__setattr__;
-# _message_received fills the two slots directly, as _client._received does.
-_new = object.__new__
-_set_envelope, _set_content = (getattr(MessageReceived, name).__set__
-                               for name in ("envelope", "content"))
-
-
-def _message_received(envelope: Envelope, content: bytes) -> MessageReceived:
-    """``MessageReceived(envelope, content)``, built without the dataclass's __init__."""
-    event = _new(MessageReceived)
-    _set_envelope(event, envelope)
-    _set_content(event, content)
-    return event
-
-
-_set_mechanism, _set_username, _set_password = (getattr(AuthCredentials, name).__set__
-                                                for name in ("mechanism", "username",
-                                                             "password"))
-
-
-def _credentials(mechanism: str, username: str, password: str) -> AuthCredentials:
-    """``AuthCredentials(mechanism, username, password)``, built the same fast way."""
-    event = _new(AuthCredentials)
-    _set_mechanism(event, mechanism)
-    _set_username(event, username)
-    _set_password(event, password)
-    return event
 
 
 # Fast path: a submission server hears the same AUTH PLAIN response from the same
