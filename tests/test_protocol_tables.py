@@ -49,6 +49,7 @@ from smtpsim.protocol import (
     _server,
 )
 from smtpsim.protocol._data import DataReader
+from smtpsim.protocol._fast import MEMO_MAX, remember, slot_filler
 from smtpsim.protocol._replies import wire_bytes
 
 SETTINGS = settings(max_examples=300, deadline=None,
@@ -223,10 +224,10 @@ def test_remembered_wire_bytes_are_the_formatted_ones(
 
 def test_remembered_wire_bytes_stay_bounded() -> None:
     from smtpsim.protocol import _replies
-    for n in range(_replies._CACHE_MAX + 10):
+    for n in range(MEMO_MAX + 10):
         reply = Reply._trusted(250, (f"Ok: queued as {n:X}",), "2.0.0")
         assert wire_bytes(reply, True) == reply.to_bytes(True)
-    assert len(_replies._WIRE) <= _replies._CACHE_MAX
+    assert len(_replies._WIRE) <= MEMO_MAX
 
 
 # -- EHLO keywords, remembered -------------------------------------------------------
@@ -334,3 +335,23 @@ def test_queue_ids_count_per_connection() -> None:
         server.next_event()
         seen.append(server.send(server.default_reply()))
     assert len(set(seen)) == 1 and seen[0].startswith(b"250 2.0.0 Ok: queued as ")
+
+
+# -- the two tricks themselves (._fast) ------------------------------------------------
+
+def test_a_slot_filler_builds_what_the_class_builds_defaults_included() -> None:
+    build = slot_filler(WireLine)
+    made = build(2, "C", "DATA", State.RCPT)  # end_of_data takes its default
+    assert made == WireLine(2, "C", "DATA", State.RCPT)
+    assert hash(made) == hash(WireLine(2, "C", "DATA", State.RCPT))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = "QUIT"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        build(2, "C")  # the fields without a default must be given
+
+
+def test_remember_empties_a_full_memo_and_returns_the_value() -> None:
+    memo: dict[int, str] = {}
+    for n in range(5):
+        assert remember(memo, n, str(n), limit=3) == str(n)
+    assert memo == {3: "3", 4: "4"}  # emptied when the fourth came

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..errors import LocalProtocolError
 from ._commands import BadCommand, Command
+from ._fast import slot_filler
 from ._replies import Reply
 
 __all__ = [
@@ -168,30 +169,8 @@ class ServerConfig:
         return ext
 
 
-# Fast path: a frozen dataclass's __init__ sets each field through object.__setattr__;
-# _message_received fills the two slots directly, as _client._received does.
-_new = object.__new__
-_set_envelope, _set_content = (getattr(MessageReceived, name).__set__
-                               for name in ("envelope", "content"))
-
-
-def _message_received(envelope: Envelope, content: bytes) -> MessageReceived:
-    """``MessageReceived(envelope, content)``, built without the dataclass's __init__."""
-    event = _new(MessageReceived)
-    _set_envelope(event, envelope)
-    _set_content(event, content)
-    return event
-
-
-_set_mechanism, _set_username, _set_password = (getattr(AuthCredentials, name).__set__
-                                                for name in ("mechanism", "username",
-                                                             "password"))
-
-
-def _credentials(mechanism: str, username: str, password: str) -> AuthCredentials:
-    """``AuthCredentials(mechanism, username, password)``, built the same fast way."""
-    event = _new(AuthCredentials)
-    _set_mechanism(event, mechanism)
-    _set_username(event, username)
-    _set_password(event, password)
-    return event
+#: The events the engine makes for every message and login, built the fast way
+#: (see ._fast): ``MessageReceived(envelope, content)``,
+#: ``AuthCredentials(mechanism, username, password)``.
+_message_received = slot_filler(MessageReceived)
+_credentials = slot_filler(AuthCredentials)

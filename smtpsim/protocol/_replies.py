@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LocalProtocolError, RemoteProtocolError
+from ._fast import remember, slot_filler
 
 __all__ = [
     "ENHANCED_EXPLANATIONS",
@@ -83,13 +84,7 @@ class Reply:
     def _trusted(cls, code: int, lines: tuple[str, ...], enhanced: str | None = None) -> Reply:
         """Engine-internal fast path: a reply whose parts are already known to be valid,
         built without checking them again (the checks cost more than the object)."""
-        # (The slots are filled directly, as _client._received does: object.__setattr__
-        # with the field's name costs more.)
-        reply = object.__new__(cls)
-        _set_code(reply, code)
-        _set_lines(reply, lines)
-        _set_enhanced(reply, enhanced)
-        return reply
+        return _fill_reply(code, lines, enhanced)  # its slots filled directly (._fast)
 
     @property
     def kind(self) -> int:
@@ -143,12 +138,9 @@ class Reply:
         return "\n".join(self.to_lines())
 
 
-_set_code, _set_lines, _set_enhanced = (getattr(Reply, name).__set__
-                                        for name in ("code", "lines", "enhanced"))
+_fill_reply = slot_filler(Reply)
 
-# Two caches of immutable Replies, each emptied when full (unique replies such as
-# "queued as 1A2B" keep coming, and memory must stay bounded).
-_CACHE_MAX = 1024
+# Memos of immutable Replies and their bytes, bounded (see ._fast.remember).
 
 #: Replies the engine made before (see :func:`known_reply`).
 _KNOWN: dict[tuple[int, tuple[str, ...], str | None], Reply] = {}
@@ -164,9 +156,7 @@ def known_reply(code: int, lines: tuple[str, ...], enhanced: str | None = None) 
     key = (code, lines, enhanced)
     reply = _KNOWN.get(key)
     if reply is None:
-        if len(_KNOWN) >= _CACHE_MAX:
-            _KNOWN.clear()
-        reply = _KNOWN[key] = Reply(code, lines, enhanced)
+        reply = remember(_KNOWN, key, Reply(code, lines, enhanced))
     return reply
 
 
@@ -187,9 +177,7 @@ def wire_bytes(reply: Reply, enhanced: bool, utf8: bool = False) -> bytes:
         return reply.to_bytes(enhanced, utf8)
     entry = _WIRE.get(id(reply))
     if entry is None:
-        if len(_WIRE) >= _CACHE_MAX:
-            _WIRE.clear()
-        entry = _WIRE[id(reply)] = [reply, None, None]
+        entry = remember(_WIRE, id(reply), [reply, None, None])
     slot = 2 if enhanced else 1
     data: bytes | None = entry[slot]
     if data is None:
@@ -199,12 +187,6 @@ def wire_bytes(reply: Reply, enhanced: bool, utf8: bool = False) -> bytes:
 
 #: Replies already parsed, keyed by the reader's ``enhanced`` flag and their exact bytes.
 _PARSED: dict[tuple[bool, bytes], Reply] = {}
-
-
-def _remember(enhanced: bool, data: bytes, reply: Reply) -> None:
-    if len(_PARSED) >= _CACHE_MAX:
-        _PARSED.clear()
-    _PARSED[enhanced, data] = reply
 
 
 def _one_line_reply(line: bytes, enhanced: bool) -> Reply | None:
@@ -294,7 +276,7 @@ class ReplyReader:
                     # plain shape, else line by line below.
                     reply = _one_line_reply(key, self.enhanced)
                     if reply is not None:
-                        _remember(self.enhanced, key, reply)
+                        remember(_PARSED, (self.enhanced, key), reply)
                 if reply is not None:
                     self._buf = buf[end:]
                     return reply
@@ -329,7 +311,7 @@ class ReplyReader:
                 whole, self._raw = self._raw, bytearray()
                 reply = self._build(code, lines)
                 if whole is not None:
-                    _remember(self.enhanced, bytes(whole), reply)
+                    remember(_PARSED, (self.enhanced, bytes(whole)), reply)
                 return reply
         finally:
             self._buf = buf[pos:]  # whatever happened, the lines read are consumed

@@ -24,6 +24,7 @@ from ..errors import LocalProtocolError
 from ._client import ClientConnection, ReplyReceived
 from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
 from ._events import NEED_DATA, ConnectionClosed
+from ._fast import slot_filler
 from ._replies import Reply
 from ._state import END_OF_DATA, GREETING, S_MAIL, S_RCPT, in_sequence
 
@@ -69,23 +70,9 @@ class RecipientResult:
 
 _STATUS = {2: "sent", 4: "deferred"}
 
-# Fast path: every recipient of every message ends with a RecipientResult. A frozen
-# dataclass's __init__ sets each field through object.__setattr__; _result fills the
-# four slots directly: the same object in about half the time.
-_new = object.__new__
-_set_message, _set_recipient, _set_reply, _set_phase = (
-    getattr(RecipientResult, name).__set__ for name in ("message", "recipient", "reply", "phase"))
-
-
-def _result(message: int, recipient: str, reply: Reply, phase: str) -> RecipientResult:
-    """``RecipientResult(message, recipient, reply, phase)``, built without the frozen
-    dataclass's __init__."""
-    result = _new(RecipientResult)
-    _set_message(result, message)
-    _set_recipient(result, recipient)
-    _set_reply(result, reply)
-    _set_phase(result, phase)
-    return result
+#: ``RecipientResult(message, recipient, reply, phase)`` for every recipient of every
+#: message, built the fast way (see ._fast).
+_result = slot_filler(RecipientResult)
 
 
 @dataclass(slots=True)

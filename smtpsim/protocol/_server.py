@@ -68,6 +68,7 @@ from ._events import (
     _credentials,
     _message_received,
 )
+from ._fast import remember
 from ._replies import Reply, known_reply, wire_bytes
 from ._state import (
     AUTH_DATA,
@@ -170,10 +171,8 @@ def _ehlo_reply(cfg: ServerConfig, domain: str) -> Reply:
     except TypeError:  # unhashable mechanisms
         return known_reply(250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions()))
     if reply is None:
-        if len(_EHLO_REPLIES) >= 256:
-            _EHLO_REPLIES.clear()
-        reply = _EHLO_REPLIES[key] = known_reply(
-            250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions()))
+        reply = remember(_EHLO_REPLIES, key, known_reply(
+            250, (f"{cfg.hostname} Hello {domain}", *cfg.extensions())), limit=256)
     return reply
 
 
