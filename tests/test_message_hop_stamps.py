@@ -9,8 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smtpsim.message import count_received, is_looping, received_header
-from smtpsim.message._received import _count_received_slowly
-from smtpsim.message._wire import _WIRE, _date_text
+from smtpsim.message._wire import _WIRE, _date_text, _header_fields
 
 # Lines built from the pieces that matter to where a header block ends and what a
 # field is called: names (some spelled Received in odd cases), colons, folding
@@ -23,7 +22,8 @@ _data = st.lists(_piece, max_size=40).map(b"".join)
 
 @given(_data)
 def test_count_received_matches_the_field_by_field_count(data: bytes) -> None:
-    assert count_received(data) == _count_received_slowly(data)
+    field_by_field = sum(1 for name, _ in _header_fields(data) if name == "received")
+    assert count_received(data) == field_by_field
 
 
 def test_count_received_ignores_the_body_and_counts_folded_fields_once() -> None:

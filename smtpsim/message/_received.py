@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ._checks import _ATOM, _FIELD_NAME, _check_address, _check_aware, _check_host
-from ._wire import _date_text, _header_block, _header_fields
+from ._wire import _date_text, _header_block
 
 #: The ``with`` keywords of a Received line (IANA "Mail Transmission Types"): SMTP and
 #: ESMTP (RFC 5321); A = authenticated, S = over TLS, and LMTP (RFC 3848); UTF8* (RFC 6531).
@@ -151,11 +151,6 @@ def is_looping(data: bytes, max_hops: int) -> bool:
     if _header_block(data).lower().count(b"received") < max_hops:
         return False
     return count_received(data) >= max_hops
-
-
-def _count_received_slowly(data: bytes) -> int:
-    """:func:`count_received` field by field (the reference the tests compare with)."""
-    return sum(1 for name, _ in _header_fields(data) if name == "received")
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
