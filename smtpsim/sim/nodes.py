@@ -243,10 +243,7 @@ class MTA(Sender):
         the engine's default reply.
         """
         check = _POLICY_CHECKS.get(type(event))
-        return None if check is None else check(self, ctx, event)
-
-    def _check_login(self, ctx: SessionContext, event: AuthCredentials) -> Reply | None:
-        return self.check_credentials(ctx, event)
+        return None if check is None else getattr(self, check)(ctx, event)
 
     def _check_sender(self, ctx: SessionContext, event: MailFrom) -> Reply | None:
         ctx.mail_from = event.address
@@ -367,12 +364,13 @@ class MTA(Sender):
         return "sent", Reply.of(250, f"delivered to mailbox {box.name}", "2.0.0")
 
 
-#: What :meth:`MTA.decide` checks, by the type of the engine's event.
-_POLICY_CHECKS: dict[type, Any] = {
-    AuthCredentials: MTA._check_login,
-    MailFrom: MTA._check_sender,
-    RcptTo: MTA._check_recipient,
-    MessageReceived: MTA._check_message,
+#: What :meth:`MTA.decide` checks, by the type of the engine's event: the name of the
+#: method, looked up on the node, so that a subclass's own version is the one asked.
+_POLICY_CHECKS: dict[type, str] = {
+    AuthCredentials: "check_credentials",
+    MailFrom: "_check_sender",
+    RcptTo: "_check_recipient",
+    MessageReceived: "_check_message",
 }
 
 
