@@ -34,6 +34,7 @@ def plain_stdlib() -> Iterator[None]:
         "_WIRE_UTF8": email.policy.SMTPUTF8.clone(refold_source="none"),
         "_header_address": _wire._header_address.__wrapped__,
         "_set_text_body": lambda msg, body: msg.set_content(body),
+        "_set_unique_field": lambda msg, name, value, plain: msg.__setitem__(name, value),
     }
     with mock.patch.multiple(_compose, **plain):
         yield
@@ -94,6 +95,56 @@ def test_compose_and_to_bytes_write_what_the_plain_stdlib_writes(**kwargs: Any) 
         expected = outcome(**kwargs)
     assert outcome(**kwargs) == expected  # first time: memo misses
     assert outcome(**kwargs) == expected  # again: every memo hits
+
+
+# Subjects and message ids near the edge of the stored-as-written path: printable ASCII
+# with the characters that mean something in headers, spaces, and lengths around the
+# 78-character line.
+_ASCII_WORD = st.text(st.sampled_from("aZ09 !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~\t"), max_size=12)
+_PLAINISH_SUBJECT = st.one_of(
+    st.lists(_ASCII_WORD, max_size=8).map(" ".join),
+    st.integers(60, 75).map(lambda n: "x" * n),
+    st.builds(lambda a, b: f"{a} {b}", st.text(st.sampled_from("ab "), max_size=70), _ASCII_WORD),
+)
+_DOT_ATOM = st.text(st.sampled_from("aZ09!#$%&'*+/=?^_`{|}~-."), min_size=1, max_size=30)
+_PLAINISH_ID = st.builds(lambda left, right: f"<{left}@{right}>", _DOT_ATOM, _DOT_ATOM)
+
+
+@settings(max_examples=500, deadline=None)
+@given(subject=_PLAINISH_SUBJECT, message_id=st.none() | _PLAINISH_ID)
+def test_fields_stored_as_written_write_and_read_as_the_stdlib_does(
+    subject: str, message_id: str | None
+) -> None:
+    """Subject and Message-ID may be stored ready to write (set_raw): the bytes, and
+    the header objects read back (their kind, text and defects), must be the stdlib's."""
+    kwargs: dict[str, Any] = {"sender": "bob@example.org", "to": ["alice@example.com"],
+                              "subject": subject, "body": "x", "date": T0,
+                              "message_id": message_id}
+    with plain_stdlib():
+        expected = outcome(**kwargs)
+        reference = compose(**kwargs) if expected[0] == "bytes" else None
+    assert outcome(**kwargs) == expected
+    if reference is not None:
+        msg = compose(**kwargs)
+        for name in ("Subject", "Message-ID"):
+            mine, theirs = msg[name], reference[name]
+            # (The stdlib makes a new header class at every lookup; compare kinds.)
+            def seen(h: Any) -> tuple[object, ...]:
+                return ([c.__name__ for c in type(h).__mro__], str(h),
+                        [(type(d), str(d)) for d in h.defects])
+            assert seen(mine) == seen(theirs)
+
+
+def test_plain_subjects_and_ids_are_stored_as_written() -> None:
+    """The shortcut is taken where it should be, and not where it must not be."""
+    def raw(**kw: Any) -> dict[str, object]:
+        msg = compose("bob@example.org", ["alice@example.com"], body="x", date=T0, **kw)
+        return dict(msg.raw_items())
+    plain = raw(subject="Message 42", message_id="<1.2@example.org>")
+    assert type(plain["Subject"]) is str and plain["Subject"] == "Message 42"
+    assert type(plain["Message-ID"]) is str and plain["Message-ID"] == "<1.2@example.org>"
+    for subject in ("Café", "=?utf-8?q?x?=", "two  spaces", "x" * 70, " lead", ""):
+        assert type(raw(subject=subject)["Subject"]) is not str, subject  # a header object
 
 
 def test_the_benchmark_message_is_unchanged() -> None:
