@@ -239,3 +239,61 @@ def test_extra_content_fields_survive_the_body() -> None:
                   extra_headers={"Content-Language": "en", "X-Mailer": "smtpsim"})
     assert msg["Content-Language"] == "en" and msg["X-Mailer"] == "smtpsim"
     assert b"\r\nContent-Language: en\r\n" in to_bytes(msg)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b"a", b"Received: x", b" "]),
+                max_size=14).map(b"".join))
+def test_the_header_block_ends_where_the_regular_expression_says(data: bytes) -> None:
+    """_header_block finds the first empty line with find(); the rule is the regex's."""
+    end = _wire._HEADER_END.search(data)
+    assert _wire._header_block(data) == data[: end.start() if end else None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=_ZONE | st.timezones()))
+def test_date_text_is_format_datetime(date: datetime) -> None:
+    """The memoised Date text is format_datetime's, zones, folds and all."""
+    from email.utils import format_datetime
+
+    assert _wire._date_text(date) == format_datetime(date)
+
+
+def _prepend_header_reference(data: bytes, name: str, value: str) -> bytes:
+    """prepend_header as first written: a regular expression per question."""
+    import re
+
+    if not re.fullmatch(r"[\x21-\x39\x3b-\x7e]+", name):
+        raise ValueError(f"header name {name!r} is not a valid RFC 5322 field name")
+    lines = re.split(r"\r\n|\r|\n", value)
+    if "\x00" in value or any(ln[:1] not in (" ", "\t") or not ln.strip() for ln in lines[1:]):
+        raise ValueError(f"{name} value has a NUL or a line break not followed by folded text")
+    encoded = [ln.encode("utf-8") for ln in [f"{name}: {lines[0]}", *lines[1:]]]
+    if any(len(ln) > 998 for ln in encoded):
+        raise ValueError(f"{name} has a line longer than 998 octets; fold it")
+    eol = b"\n" if re.match(rb"[^\r\n]*\n", data) else b"\r\n"
+    return eol.join(encoded) + eol + data
+
+
+_PIECES = st.sampled_from(["a", " ", "\t", "\r", "\n", "\r\n", "\r\n\t", "\r\n ", "\x00", "é",
+                          "\x0b", "\u2028", "\x85", "x" * 500])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    data=st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", b"From: x"]), max_size=6)
+    .map(b"".join),
+    name=st.sampled_from(["Received", "Delivered-To", "Return-Path", "Bad Name", "X:Y", ""]),
+    value=st.lists(_PIECES, max_size=8).map("".join),
+)
+def test_prepend_header_is_the_plain_rule(data: bytes, name: str, value: str) -> None:
+    """The quick prepend_header writes, and refuses, exactly what the plain one did."""
+    from smtpsim.message import prepend_header
+
+    def run(f: Any) -> object:
+        try:
+            return f(data, name, value)
+        except ValueError as exc:
+            return ("ValueError", str(exc))
+
+    assert run(prepend_header) == run(_prepend_header_reference)

@@ -65,19 +65,33 @@ def received_header(
     Raises:
         ValueError: an unknown protocol; a malformed IP, name or queue id; a naive date.
     """
+    head = _received_head(protocol, peer_ip, peer_host, helo, by)
+    if not _ATOM.fullmatch(queue_id or ""):
+        raise ValueError(f"queue_id {queue_id!r} must be a non-empty atom such as 4F2A1")
+    _check_aware(date, "date")
+    if len(recipients) == 1:
+        rcpt = recipients[0]
+        rcpt = _checked_recipient(rcpt) if type(rcpt) is str else _check_address(rcpt, "recipient")
+        return f"{head} id {queue_id}\r\n\tfor <{rcpt}>; {_date_text(date)}"
+    return f"{head} id {queue_id}; {_date_text(date)}"
+
+
+@functools.lru_cache(maxsize=1024)  # a server sees the same few clients again and again
+def _received_head(protocol: str, peer_ip: str, peer_host: str | None, helo: str,
+                   by: str) -> str:
+    """The checked start of a Received value, up to the ``with`` keyword."""
     if protocol.upper() not in RECEIVED_PROTOCOLS:
         known = ", ".join(sorted(RECEIVED_PROTOCOLS))
         raise ValueError(f"unknown Received protocol {protocol!r} (RFC 3848 has {known})")
     literal = _address_literal(peer_ip)
-    if not _ATOM.fullmatch(queue_id or ""):
-        raise ValueError(f"queue_id {queue_id!r} must be a non-empty atom such as 4F2A1")
-    _check_aware(date, "date")
     peer = "unknown" if peer_host is None else _check_host(peer_host, "peer_host")
-    value = f"from {_check_host(helo, 'helo')} ({peer} [{literal}])\r\n"
-    value += f"\tby {_check_host(by, 'by')} (smtpsim) with {protocol.upper()} id {queue_id}"
-    if len(recipients) == 1:
-        value += f"\r\n\tfor <{_check_address(recipients[0], 'recipient')}>"
-    return f"{value}; {_date_text(date)}"
+    return (f"from {_check_host(helo, 'helo')} ({peer} [{literal}])\r\n"
+            f"\tby {_check_host(by, 'by')} (smtpsim) with {protocol.upper()}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked_recipient(rcpt: str) -> str:
+    return _check_address(rcpt, "recipient")
 
 
 @functools.lru_cache(maxsize=1024)  # a server sees the same few clients again and again
@@ -104,16 +118,33 @@ def prepend_header(data: bytes, name: str, value: str) -> bytes:
         ValueError: a bad name; a line break in ``value`` not followed by a space or tab
             (it would start a new header, or end the header block); a line over 998 octets.
     """
+    _check_field_name(name)
+    field = f"{name}: {value}"
+    # The data's line end: LF if the first line break in it is a bare LF.
+    lf = data.find(b"\n")
+    eol = b"\n" if lf >= 0 and data.find(b"\r", 0, lf) < 0 else b"\r\n"
+    if "\r" not in value and "\n" not in value and "\x00" not in value:
+        parts = [field]  # one line (Delivered-To, Return-Path ...)
+        encoded = field.encode("utf-8")
+    elif eol == b"\r\n" and _FOLDED_WITH_CRLF.fullmatch(value):
+        parts = field.split("\r\n")  # folded as received_header folds: written as is
+        encoded = field.encode("utf-8")
+    else:
+        parts = _LINE_BREAK.split(field)
+        if "\x00" in value or any(ln[:1] not in (" ", "\t") or not ln.strip()
+                                   for ln in parts[1:]):
+            raise ValueError(
+                f"{name} value has a NUL or a line break not followed by folded text")
+        encoded = eol.join([ln.encode("utf-8") for ln in parts])
+    if len(encoded) > 998 and any(len(ln.encode("utf-8")) > 998 for ln in parts):
+        raise ValueError(f"{name} has a line longer than 998 octets; fold it")  # RFC 5322
+    return encoded + eol + data
+
+
+@functools.lru_cache(maxsize=64)  # the same few names at every hop
+def _check_field_name(name: str) -> None:
     if not _FIELD_NAME.fullmatch(name):
         raise ValueError(f"header name {name!r} is not a valid RFC 5322 field name")
-    lines = _LINE_BREAK.split(value)
-    if "\x00" in value or any(ln[:1] not in (" ", "\t") or not ln.strip() for ln in lines[1:]):
-        raise ValueError(f"{name} value has a NUL or a line break not followed by folded text")
-    encoded = [ln.encode("utf-8") for ln in [f"{name}: {lines[0]}", *lines[1:]]]
-    if any(len(ln) > 998 for ln in encoded):  # RFC 5322 §2.1.1, the hard limit
-        raise ValueError(f"{name} has a line longer than 998 octets; fold it")
-    eol = b"\n" if _BARE_LF_FIRST_LINE.match(data) else b"\r\n"
-    return eol.join(encoded) + eol + data
 
 
 def prepend_received(data: bytes, value: str) -> bytes:
@@ -154,7 +185,9 @@ def is_looping(data: bytes, max_hops: int) -> bool:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_BARE_LF_FIRST_LINE = re.compile(rb"[^\r\n]*\n")
+# A value folded with CRLF only, each continuation line a space or tab and then text
+# (not only white space), and no NUL: what prepend_header accepts, in one pass.
+_FOLDED_WITH_CRLF = re.compile(r"[^\r\n\x00]*(?:\r\n[ \t][^\S\r\n]*[^\s\x00][^\r\n\x00]*)*")
 # The header block: lines that are a field (``name:``) or fold one (start with a space
 # or a tab), each ended by CRLF, CR or LF (or the end of the data).
 _HEADER_BLOCK = re.compile(

@@ -23,7 +23,7 @@ import functools
 import re
 from collections.abc import Hashable, Iterator
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from email import policy as _policy
 from email.headerregistry import Address, BaseHeader, Group, HeaderRegistry
 from email.utils import format_datetime
@@ -40,16 +40,23 @@ _REPEATING_FIELDS = frozenset({
 
 
 @functools.lru_cache(maxsize=256)
-def _date_second(date: datetime, offset: timedelta | None) -> str:
+def _date_second(date: datetime, zone: tzinfo | None) -> str:
     return format_datetime(date)
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _date_text(date: datetime) -> str:
     """``format_datetime(date)``, the RFC 5322 form of a date: it shows whole seconds,
     so the many messages and Received lines of one second share one text, made once.
-    (The offset is part of the key: 16:00 UTC and 17:00 +0100 are *equal* datetimes,
-    written apart.)"""
-    return _date_second(date.replace(microsecond=0), date.utcoffset())
+    (The zone is part of the key: 16:00 UTC and 17:00 +0100 are *equal* datetimes,
+    written apart. Subtracting the microseconds is ``replace(microsecond=0)`` at a
+    third of the cost; it also clears ``fold``, so the rare wall-clock time that occurs
+    twice, the second time, is written the long way.)"""
+    if date.fold:
+        return format_datetime(date)
+    return _date_second(date - date.microsecond * _MICROSECOND, date.tzinfo)
 
 
 class _CachedHeaderRegistry(HeaderRegistry):
@@ -188,9 +195,19 @@ def _header_address(addr: str, display_name: str = "") -> Address:
 
 
 def _header_block(data: bytes) -> bytes:
-    """The raw bytes before the first empty line (all of ``data`` if there is none)."""
-    end = _HEADER_END.search(data)
-    return data[: end.start() if end else None]
+    """The raw bytes before the first empty line (all of ``data`` if there is none).
+
+    The first empty line is where ``_HEADER_END`` (``\\r?\\n\\r?\\n``) first matches;
+    found here with two C-level ``find`` calls, as every hop asks it of every message
+    and a regular expression that may start with an optional CR tries every position.
+    The earliest LF followed by an empty line (LF or CRLF) is that match, taking the
+    CR before it if there is one. A test pins this to the regular expression.
+    """
+    bare, crlf = data.find(b"\n\n"), data.find(b"\n\r\n")
+    end = bare if crlf < 0 or 0 <= bare < crlf else crlf
+    if end < 0:
+        return data
+    return data[: end - 1 if end and data[end - 1] == 13 else end]  # 13: CR
 
 
 def _header_fields(data: bytes) -> Iterator[tuple[str, bytes]]:
