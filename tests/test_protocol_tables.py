@@ -49,7 +49,7 @@ from smtpsim.protocol import (
     _server,
 )
 from smtpsim.protocol._data import DataReader
-from smtpsim.protocol._fast import MEMO_MAX, remember, slot_filler
+from smtpsim.protocol._fast import MEMO_MAX, fast_init, remember, slot_filler
 from smtpsim.protocol._replies import wire_bytes
 
 SETTINGS = settings(max_examples=300, deadline=None,
@@ -348,6 +348,68 @@ def test_a_slot_filler_builds_what_the_class_builds_defaults_included() -> None:
         made.line = "QUIT"  # type: ignore[misc]
     with pytest.raises(TypeError):
         build(2, "C")  # the fields without a default must be given
+
+
+def test_fast_init_builds_what_dataclasses_builds() -> None:
+    """Every trace record has the quick __init__: same signature, defaults, equality,
+    hash, frozenness and replace() as the one dataclasses wrote."""
+    import inspect
+
+    from smtpsim.trace import EVENT_KINDS, Relayed, SessionOpened
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Plain:
+        t: float
+        node: str
+        rest: tuple[str, ...] = ()
+
+    @fast_init
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Quick:
+        t: float
+        node: str
+        rest: tuple[str, ...] = ()
+
+    def params(cls: type) -> list[tuple[str, object, object]]:
+        return [(p.name, p.default, p.kind) for p in inspect.signature(cls).parameters.values()]
+    assert params(Quick) == params(Plain)
+    for args, kwargs in [((1.0, "a"), {}), ((1.0,), {"node": "b", "rest": ("x",)})]:
+        plain, quick = Plain(*args, **kwargs), Quick(*args, **kwargs)
+        assert (quick.t, quick.node, quick.rest) == (plain.t, plain.node, plain.rest)
+    with pytest.raises(TypeError):
+        Quick(1.0)  # a field without a default must be given
+    with pytest.raises(TypeError):
+        Quick(1.0, "a", (), "extra")
+    for cls in EVENT_KINDS.values():
+        assert "_set_t" in cls.__init__.__code__.co_names, cls  # the quick one
+    made = Relayed(1.0, "mx", "m1", ("a@x",), "mda", "250 ok")
+    assert made == Relayed(t=1.0, node="mx", msg="m1", recipients=("a@x",), to="mda",
+                           reply="250 ok")
+    assert hash(made) == hash(dataclasses.replace(made))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.t = 2.0  # type: ignore[misc]
+    assert SessionOpened(0.0, "mx", "c", "s1", 25).messages == ()  # a default
+
+
+def test_fast_init_refuses_records_it_would_break() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        n: int
+
+        def __post_init__(self) -> None:
+            assert self.n > 0
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Factory:
+        items: list[int] = dataclasses.field(default_factory=list)
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        n: int
+
+    for cls in (Checked, Factory, NoSlots):
+        with pytest.raises(TypeError, match="fast_init"):
+            fast_init(cls)
 
 
 def test_remember_empties_a_full_memo_and_returns_the_value() -> None:

@@ -1,8 +1,8 @@
-"""The engine's two speed tricks, each written once.
+"""The engine's speed tricks, each written once.
 
 Theory of operation
 -------------------
-A simulation runs hundreds of thousands of dialogs, so the engine leans on two tricks
+A simulation runs hundreds of thousands of dialogs, so the engine leans on tricks
 that change nothing a caller can see:
 
 1. **Bounded memos.** Servers repeat themselves (``250 2.1.5 Ok`` to every RCPT), and
@@ -15,6 +15,9 @@ that change nothing a caller can see:
    straight into the slots instead: the same object, equal and hashable as ever, in
    about half the time. It is for values the engine has already checked; anything
    from outside goes through the class itself, and its checks.
+3. **Records with nothing to check** (the trace's events, the simulation's small
+   results) get that constructor as their very ``__init__`` (:func:`fast_init`): same
+   signature, same defaults, same objects, still frozen to everyone else.
 
 A test pins every fast path to the plain one it stands in for.
 """
@@ -25,7 +28,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["MEMO_MAX", "remember", "slot_filler"]
+__all__ = ["MEMO_MAX", "fast_init", "remember", "slot_filler"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -66,3 +69,39 @@ def slot_filler(cls: type[T]) -> Callable[..., T]:
     build.__qualname__ = build.__name__ = f"build_{cls.__name__}"
     build.__doc__ = f"``{cls.__name__}(...)``, built by filling its slots (see ._fast)."
     return build
+
+
+def fast_init(cls: type[T]) -> type[T]:
+    """Give frozen, slotted dataclass ``cls`` an ``__init__`` that stores each field
+    straight into its slot, and return ``cls`` (use it as a class decorator, after
+    ``@dataclass``).
+
+    The ``__init__`` dataclasses writes for a frozen class sets every field through
+    ``object.__setattr__``, to get past the class's own ``__setattr__``, which refuses.
+    The slot's descriptor does the same job in one step. Only for records with nothing
+    to check: a class with ``__post_init__``, a default factory, a keyword-only field
+    or a field left out of ``__init__`` is refused (``TypeError``).
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    params = getattr(cls, "__dataclass_params__", None)
+    if "__slots__" not in cls.__dict__ or params is None or not params.frozen or \
+            hasattr(cls, "__post_init__") or any(
+                f.default_factory is not dataclasses.MISSING or not f.init or f.kw_only
+                for f in fields):
+        raise TypeError(f"fast_init is for frozen, slotted records without checks or "
+                        f"factories, not {cls.__name__}")
+    scope: dict[str, Any] = {}
+    for f in fields:
+        scope[f"_set_{f.name}"] = getattr(cls, f.name).__set__
+        if f.default is not dataclasses.MISSING:
+            scope[f"_default_{f.name}"] = f.default
+    signature = ", ".join(["self"] + [
+        f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}"
+        for f in fields])
+    body = "".join(f"    _set_{f.name}(self, {f.name})\n" for f in fields) or "    pass\n"
+    exec(f"def __init__({signature}):\n{body}", scope)
+    init = scope["__init__"]
+    init.__qualname__, init.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
+    init.__doc__ = f"Fill the slots of a new ``{cls.__name__}`` (see smtpsim.protocol._fast)."
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls

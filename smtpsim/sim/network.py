@@ -38,6 +38,7 @@ from ..protocol import (
     ServerEvent,
     converse,
 )
+from ..protocol._fast import fast_init
 from ..trace import (
     DialogLine,
     Duplicated,
@@ -78,6 +79,7 @@ class Link:
     down: list[tuple[float, float]] = field(default_factory=list)
 
 
+@fast_init  # (a record made at every hop: see smtpsim.protocol._fast)
 @dataclass(frozen=True, slots=True)
 class SessionResult:
     """How one SMTP session went: whether it connected, and per-recipient results."""
@@ -119,7 +121,7 @@ class Network:
         self._sessions = itertools.count(1)
         self._trace_ids = itertools.count(1)
         self._mid_counter = itertools.count(1)
-        self._date_key, self._date = (0.0, start), start
+        self._date_t, self._date_start, self._date = 0.0, start, start
         self._described = False
 
     # ------------------------------------------------------------------ building
@@ -198,10 +200,11 @@ class Network:
 
     def date(self, t: float | None = None) -> datetime:
         """The wall-clock date at simulated time ``t`` (default: now)."""
-        t = self.now if t is None else t
-        key = (t, self.start)  # asked several times at one instant (compose, ids ...)
-        if key != self._date_key:
-            self._date_key, self._date = key, self.start + timedelta(seconds=t)
+        t = self.clock.now if t is None else t
+        # Asked several times at one instant (compose, ids ...): the last one is kept.
+        if t != self._date_t or self.start is not self._date_start:
+            self._date_t, self._date_start = t, self.start
+            self._date = self.start + timedelta(0, t)  # (days, seconds): t seconds
         return self._date
 
     def record(self, event: TraceEvent) -> None:
