@@ -44,6 +44,14 @@ def test_reply_to_bytes(args: tuple[int, tuple[str, ...], str | None], enhanced:
 
 
 @pytest.mark.parametrize(("args", "enhanced", "wire"), FORMAT_CASES)
+def test_reply_lines_and_last_line(args: tuple[int, tuple[str, ...], str | None],
+                                   enhanced: bool, wire: bytes) -> None:
+    reply = Reply(*args)
+    assert reply.to_lines(enhanced) == wire.decode().split("\r\n")[:-1]
+    assert reply.last_line(enhanced) == reply.to_lines(enhanced)[-1]
+
+
+@pytest.mark.parametrize(("args", "enhanced", "wire"), FORMAT_CASES)
 def test_reply_reader_round_trip(args: tuple[int, tuple[str, ...], str | None],
                                  enhanced: bool, wire: bytes) -> None:
     want = Reply(*args) if enhanced else Reply(args[0], args[1])

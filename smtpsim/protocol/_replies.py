@@ -123,6 +123,12 @@ class Reply:
             for i, text in enumerate(self.lines)
         ]
 
+    def last_line(self, enhanced: bool = True) -> str:
+        """``to_lines(enhanced)[-1]``: the line with the code and a space, the one a
+        log or a bounce quotes (``250 2.0.0 Ok: queued as 4F2A1``)."""
+        prefix = f"{self.enhanced} " if enhanced and self.enhanced else ""
+        return f"{self.code} {prefix}{self.lines[-1]}"
+
     def to_bytes(self, enhanced: bool = True, utf8: bool = False) -> bytes:
         """The reply as it goes on the wire, every line ended by CRLF."""
         prefix = f"{self.enhanced} " if enhanced and self.enhanced else ""

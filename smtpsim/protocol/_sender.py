@@ -295,7 +295,7 @@ class MailSender:
         # has left the transaction in an unknown state, so nothing more is sent on this
         # connection (as Postfix does). The messages not yet offered were never refused:
         # they wait for a new connection (4xx), whatever the RSET reply was.
-        why = Reply.of(451, f"RSET refused ({reply.to_lines()[-1]}); the message waits "
+        why = Reply.of(451, f"RSET refused ({reply.last_line()}); the message waits "
                             "for a new connection", "4.3.0")
         self._settle_rest(why, "connection")
         self._quit(None)

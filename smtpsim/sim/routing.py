@@ -152,7 +152,7 @@ class Sender(Node):
                     if status == "sent":
                         entry.pending.remove(rcpt)
                     elif status == "deferred":
-                        self._defer(entry, [rcpt], "local", reply.to_lines()[-1])
+                        self._defer(entry, [rcpt], "local", reply.last_line())
                     else:
                         failed.append((rcpt, reply, None))
             else:
@@ -179,7 +179,7 @@ class Sender(Node):
                 if r in entry.pending:
                     entry.pending.remove(r)
             net.record(Relayed(net.now, self.name, entry.msg, tuple(recipients), host,
-                               reply.to_lines()[-1]))
+                               reply.last_line()))
 
         for host in hop.hosts:
             result = yield from net.smtp_session(self, host, [out], self.credentials(host),
@@ -192,11 +192,11 @@ class Sender(Node):
                 # A 4xx or 5xx greeting counts as a failed connection: the next MX is
                 # tried (RFC 5321 §5.1; Postfix's smtp_skip_5xx_greeting), and if none
                 # answers, the message waits in the queue.
-                self._defer(entry, rcpts, host, results[0].reply.to_lines()[-1])
+                self._defer(entry, rcpts, host, results[0].reply.last_line())
                 continue
             for r in results:
                 if r.status == "deferred":
-                    self._defer(entry, [r.recipient], host, r.reply.to_lines()[-1])
+                    self._defer(entry, [r.recipient], host, r.reply.last_line())
                 elif r.status == "failed":
                     failed.append((r.recipient, r.reply, host))
             return
@@ -217,7 +217,7 @@ class Sender(Node):
             dsn_id = self._send_dsn(entry, details, warning=False)
         for rcpt, why, _ in details:
             net.record(Bounced(net.now, self.name, entry.msg, rcpt, why.enhanced or
-                               f"{why.kind}.0.0", why.to_lines()[-1], dsn_id))
+                               f"{why.kind}.0.0", why.last_line(), dsn_id))
 
     #: Whether this node writes DSNs (a user agent reports failures to its user instead).
     sends_dsn = True
