@@ -35,6 +35,7 @@ def plain_stdlib() -> Iterator[None]:
         "_header_address": _wire._header_address.__wrapped__,
         "_set_text_body": lambda msg, body: msg.set_content(body),
         "_set_unique_field": lambda msg, name, value, plain: msg.__setitem__(name, value),
+        "_add": lambda msg, name, value: msg.__setitem__(name, value),
     }
     with mock.patch.multiple(_compose, **plain):
         yield

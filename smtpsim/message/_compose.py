@@ -97,7 +97,7 @@ def compose(
     msg = EmailMessage(policy=_WIRE_UTF8 if utf8 else _WIRE)
     _write_address_headers(msg, sender, from_name or "", to_l, cc_l)
     _set_unique_field(msg, "Subject", subject, _PLAIN_SUBJECT)
-    msg["Date"] = _date_text(date)  # as text, a date repeats within its second (_wire)
+    _add(msg, "Date", _date_text(date))  # as text, a date repeats in its second (_wire)
     _set_unique_field(msg, "Message-ID", f"<{message_id.strip('<>')}>", _PLAIN_MESSAGE_ID)
     content_fields = {n: v for n, v in extras.items() if n.lower().startswith("content-")}
     for name, value in extras.items():
@@ -131,13 +131,24 @@ def _write_address_headers(
     msg: EmailMessage, sender: str, from_name: str, to: list[str], cc: list[str]
 ) -> None:
     """``From:``, then ``To:`` (an empty group when only Bcc is given) and ``Cc:``."""
-    msg["From"] = _header_address(sender, from_name)
+    _add(msg, "From", _header_address(sender, from_name))
     if to:
-        msg["To"] = [_header_address(a) for a in to]
+        _add(msg, "To", [_header_address(a) for a in to])
     elif not cc:
-        msg["To"] = Group("undisclosed-recipients", ())
+        _add(msg, "To", Group("undisclosed-recipients", ()))
     if cc:
-        msg["Cc"] = [_header_address(a) for a in cc]
+        _add(msg, "Cc", [_header_address(a) for a in cc])
+
+
+def _add(msg: EmailMessage, name: str, value: object) -> None:
+    """``msg[name] = value`` for a field compose writes once into a new message.
+
+    ``msg[name] = value`` first reads every field already there, to refuse a second
+    Subject or Date; compose writes each of its fields exactly once (extra headers may
+    not use their names), so that check can never fire here, and the field is
+    appended as ``__setitem__`` appends it: the policy's ``header_store_parse``.
+    """
+    msg.set_raw(*msg.policy.header_store_parse(name, value))
 
 
 def _set_unique_field(msg: EmailMessage, name: str, value: str, plain: re.Pattern[str]) -> None:
@@ -158,7 +169,7 @@ def _set_unique_field(msg: EmailMessage, name: str, value: str, plain: re.Patter
             "=?" not in value and plain.fullmatch(value):
         msg.set_raw(name, value)
     else:
-        msg[name] = value
+        _add(msg, name, value)
 
 
 def _set_text_body(msg: EmailMessage, body: str) -> None:
@@ -180,10 +191,10 @@ def _set_text_body(msg: EmailMessage, body: str) -> None:
         return
     msg.clear_content()
     cte, payload = _encode_text(body, "utf-8", None, msg.policy)
-    msg["Content-Type"] = 'text/plain; charset="utf-8"'
+    _add(msg, "Content-Type", 'text/plain; charset="utf-8"')
     msg.set_payload(payload)
-    msg["Content-Transfer-Encoding"] = cte
-    msg["MIME-Version"] = "1.0"
+    _add(msg, "Content-Transfer-Encoding", cte)
+    _add(msg, "MIME-Version", "1.0")
 
 
 def envelope_recipients(
