@@ -17,6 +17,7 @@ from email.headerregistry import Group
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import Policy
+from typing import Any
 
 from ._checks import _FIELD_NAME, _check_address, _check_addresses, _check_aware
 from ._ids import _digest, _message_id
@@ -140,7 +141,7 @@ def _write_address_headers(
         _add(msg, "Cc", [_header_address(a) for a in cc])
 
 
-def _add(msg: EmailMessage, name: str, value: object) -> None:
+def _add(msg: EmailMessage, name: str, value: Any) -> None:
     """``msg[name] = value`` for a field compose writes once into a new message.
 
     ``msg[name] = value`` first reads every field already there, to refuse a second
