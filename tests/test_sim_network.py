@@ -446,3 +446,47 @@ def test_a_run_batches_garbage_collection_and_restores_the_setting() -> None:
             assert gc.get_threshold()[0] == GC_BATCH * 2
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_run_freezes_what_survives_a_full_collection_and_hands_it_back() -> None:
+    """During a run, the survivors of each full collection are frozen (the next one
+    walks only what is new); at the end, everything is unfrozen, and a garbage cycle
+    made during the run is collected after all."""
+    import gc
+    import weakref
+
+    from smtpsim.sim.clock import Clock, batched_gc
+
+    class Node:
+        other: Node | None = None
+
+    frozen: list[int] = []
+    clock = Clock()
+    cycle = Node()
+    cycle.other, alive = cycle, weakref.ref(cycle)
+
+    def look():  # type: ignore[no-untyped-def]
+        yield clock.timeout(1)
+        gc.collect()  # a full collection: the cycle survives it (it is still in use)...
+        frozen.append(gc.get_freeze_count())
+        nonlocal cycle
+        cycle = None  # ...then becomes garbage while frozen
+        gc.collect()
+        frozen.append(alive() is not None)  # frozen: not collected during the run
+
+    assert gc.get_freeze_count() == 0
+    clock.process(look())
+    clock.run()
+    assert frozen[0] > 0 and frozen[1] is True
+    assert gc.get_freeze_count() == 0  # handed back...
+    gc.collect()
+    assert alive() is None  # ...and collected
+    gc.freeze()  # objects someone else froze: the run leaves freezing alone
+    try:
+        count = gc.get_freeze_count()
+        with batched_gc():
+            gc.collect()
+            assert gc.get_freeze_count() == count
+        assert gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()
