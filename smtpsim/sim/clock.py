@@ -90,7 +90,9 @@ def batched_gc(first: int = GC_BATCH) -> Iterator[None]:
     during the run waits until it ends, when everything frozen is handed back to the
     collector (``gc.unfreeze()``). The old settings come back when the run ends (or
     fails). A threshold already higher (a run inside a run), a collector switched off,
-    or objects someone else froze are left alone.
+    or objects someone else froze are left alone. (Python 3.12 starts with a few
+    objects of its own frozen, so there a run does not freeze: slower with the full
+    trace, never wrong.)
     """
     old = gc.get_threshold()
     if not gc.isenabled() or old[0] >= first:
