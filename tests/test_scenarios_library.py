@@ -23,6 +23,7 @@ from smtpsim.trace import (
     Queued,
     Relayed,
     RetryScheduled,
+    Trace,
 )
 
 REQUIRED = {"classic", "cross-domain", "smarthost", "mx-failover", "greylisting",
@@ -77,6 +78,23 @@ def test_summary_trace_gives_the_same_outcomes(name: str) -> None:
     assert check_conservation(small.trace) == []
     assert [(o.msg, o.recipient, o.outcome) for o in summarize(small.trace)] == \
         [(o.msg, o.recipient, o.outcome) for o in summarize(run(name).trace)]
+
+
+@pytest.mark.parametrize("name", library_names())
+def test_a_smaller_trace_keeps_the_same_records_at_the_same_times(name: str) -> None:
+    """Without the full trace the simulation skips waits nobody would see (the rest of
+    a clean session after its 250), never a record's time: the summary trace is the
+    full trace's summary records, exactly, and every kind is counted the same (but
+    the dialog lines and session ends, which only the full trace writes)."""
+    from smtpsim.trace._trace import _SUMMARY_KINDS
+
+    full, small = run(name).trace, load(name).run(keep="summary").trace
+    assert [e.to_dict() for e in full if isinstance(e, _SUMMARY_KINDS)] == \
+        [e.to_dict() for e in small]
+    only_full = {"smtp", "session-close"}  # SMTP dialog lines and session ends (and HTTP's)
+    def counted(trace: Trace) -> dict[str, int]:
+        return {k: n for k, n in trace.counts.items() if k not in only_full}
+    assert counted(full) == counted(small)
 
 
 # ---------------------------------------------------------------------------

@@ -7,6 +7,9 @@ it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,58 +30,85 @@ DOMAINS = ["a.example", "b.example", "c.example"]
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> tuple[Network, float]:
+def world_plans(draw: st.DrawFn) -> Callable[[str], tuple[Network, float | None]]:
+    """A random world, drawn once, that can be built as often as needed: ``build(keep)``
+    makes a fresh network keeping that much of the trace."""
     seed = draw(st.integers(0, 1000))
-    net = Network(seed=seed, retry=RetryPolicy(maximal_queue_lifetime=draw(
-        st.sampled_from([1800.0, 7200.0, 86400.0]))))
-    sender_box = Mailbox("bob@home.example")
-    net.add(SubmissionServer("msa.home.example", "home.example", users={"bob@home.example": "pw"},
-                             local_domains=["home.example"],
-                             mda=MDA("mda.home.example", "home.example", [sender_box])))
-    bob = UserAgent("bob-pc", "bob@home.example", password="pw", submit_to="msa.home.example",
-                    mailbox=sender_box)
-    net.add(bob)
-    net.zone.mx["home.example"] = [(10, "msa.home.example")]
-    hosts = ["msa.home.example"]
+    lifetime = draw(st.sampled_from([1800.0, 7200.0, 86400.0]))
+    domains = []
     addresses = []
     for d in DOMAINS:
         kind = draw(st.sampled_from(["normal", "normal", "null-mx", "missing", "implicit"]))
         users = [f"u{i}@{d}" for i in range(draw(st.integers(1, 2)))]
         addresses += users + [f"ghost@{d}"]
-        if kind == "missing":
-            continue
-        if kind == "null-mx":
-            net.zone.mx[d] = [(0, ".")]
-            continue
-        quota = draw(st.sampled_from([None, None, 0]))
-        full = draw(st.sampled_from(["temporary", "permanent"]))
-        boxes = [Mailbox(u, quota=quota, full=full) for u in users]
-        primary = f"mx1.{d}" if kind == "normal" else d
-        net.add(MTA(primary, d, local_domains=[d], mda=MDA(f"mda.{d}", d, boxes),
-                    greylisting=draw(st.booleans()), rate_limit=draw(st.sampled_from([None, 1])),
-                    crash_after_data=draw(st.sampled_from([0, 0, 1]))))
-        hosts.append(primary)
-        if kind == "implicit":
-            net.zone.a[d] = "192.0.2.99"
-            continue
-        records = [(10, primary)]
-        if draw(st.booleans()):
-            backup = f"mx2.{d}"
-            net.add(MTA(backup, d, relay_domains=[d], transport={d: primary}))
-            hosts.append(backup)
-            records.append((draw(st.sampled_from([10, 20])), backup))
-        net.zone.mx[d] = records
-    for _ in range(draw(st.integers(0, 3))):
-        host = draw(st.sampled_from(hosts))
-        start = draw(st.floats(0, 3000))
-        length = draw(st.sampled_from([60.0, 900.0, 5000.0, float("inf")]))
-        net.take_down(host, start, start + length)
-    for i in range(draw(st.integers(1, 4))):
-        to = draw(st.lists(st.sampled_from(addresses), min_size=1, max_size=3, unique=True))
-        at = draw(st.floats(0, 600))
-        net.at(at, lambda to=to, i=i: bob.send(to, subject=f"msg {i}", body="hi"))
+        plan: dict[str, Any] = {"domain": d, "kind": kind, "users": users}
+        if kind in ("normal", "implicit"):
+            plan.update(quota=draw(st.sampled_from([None, None, 0])),
+                        full=draw(st.sampled_from(["temporary", "permanent"])),
+                        greylisting=draw(st.booleans()),
+                        rate_limit=draw(st.sampled_from([None, 1])),
+                        crash_after_data=draw(st.sampled_from([0, 0, 1])))
+        if kind == "normal" and draw(st.booleans()):
+            plan["backup"] = draw(st.sampled_from([10, 20]))
+        domains.append(plan)
+    hosts = ["msa.home.example"] + [
+        p["domain"] if p["kind"] == "implicit" else f"mx1.{p['domain']}"
+        for p in domains if p["kind"] in ("normal", "implicit")
+    ] + [f"mx2.{p['domain']}" for p in domains if "backup" in p]
+    downs = [(draw(st.sampled_from(hosts)), start, start + length)
+             for start, length in draw(st.lists(st.tuples(
+                 st.floats(0, 3000), st.sampled_from([60.0, 900.0, 5000.0, float("inf")])),
+                 max_size=3))]
+    sends = [(draw(st.floats(0, 600)),
+              draw(st.lists(st.sampled_from(addresses), min_size=1, max_size=3, unique=True)))
+             for _ in range(draw(st.integers(1, 4)))]
     until = draw(st.sampled_from([None, 700.0, 3 * 3600.0]))
-    return net, until
+
+    def build(keep: str) -> tuple[Network, float | None]:
+        net = Network(seed=seed, keep=keep,  # type: ignore[arg-type]
+                      retry=RetryPolicy(maximal_queue_lifetime=lifetime))
+        sender_box = Mailbox("bob@home.example")
+        net.add(SubmissionServer("msa.home.example", "home.example",
+                                 users={"bob@home.example": "pw"},
+                                 local_domains=["home.example"],
+                                 mda=MDA("mda.home.example", "home.example", [sender_box])))
+        bob = UserAgent("bob-pc", "bob@home.example", password="pw",
+                        submit_to="msa.home.example", mailbox=sender_box)
+        net.add(bob)
+        net.zone.mx["home.example"] = [(10, "msa.home.example")]
+        for plan in domains:
+            d, kind = plan["domain"], plan["kind"]
+            if kind == "missing":
+                continue
+            if kind == "null-mx":
+                net.zone.mx[d] = [(0, ".")]
+                continue
+            boxes = [Mailbox(u, quota=plan["quota"], full=plan["full"]) for u in plan["users"]]
+            primary = f"mx1.{d}" if kind == "normal" else d
+            net.add(MTA(primary, d, local_domains=[d], mda=MDA(f"mda.{d}", d, boxes),
+                        greylisting=plan["greylisting"], rate_limit=plan["rate_limit"],
+                        crash_after_data=plan["crash_after_data"]))
+            if kind == "implicit":
+                net.zone.a[d] = "192.0.2.99"
+                continue
+            records = [(10, primary)]
+            if "backup" in plan:
+                backup = f"mx2.{d}"
+                net.add(MTA(backup, d, relay_domains=[d], transport={d: primary}))
+                records.append((plan["backup"], backup))
+            net.zone.mx[d] = records
+        for host, start, stop in downs:
+            net.take_down(host, start, stop)
+        for i, (at, to) in enumerate(sends):
+            net.at(at, lambda to=to, i=i: bob.send(to, subject=f"msg {i}", body="hi"))
+        return net, until
+
+    return build
+
+
+def worlds() -> st.SearchStrategy[tuple[Network, float | None]]:
+    """Random worlds with the full trace."""
+    return world_plans().map(lambda build: build("all"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -116,3 +146,24 @@ def test_live_conservation_notices_a_lost_message() -> None:
     live = LiveConservation()
     live(Injected(0.0, "ua", "m1", "a@b.example", ("c@d.example",)))
     assert live.check() == ["m1 to c@d.example: lost (no delivery, bounce or queue)"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(world_plans())
+def test_a_smaller_trace_keeps_the_same_records_at_the_same_times(
+    build: Callable[[str], tuple[Network, float | None]],
+) -> None:
+    """Without the full trace, the simulation skips the waits nobody would see (the rest
+    of a clean session after its 250), never a record's time: whatever the world, the
+    summary trace is exactly the full trace's summary records."""
+    from smtpsim.trace._trace import _SUMMARY_KINDS
+
+    traces = []
+    for keep in ("all", "summary"):
+        net, until = build(keep)
+        net.run(until)
+        net.finish()
+        traces.append(net.trace)
+    full, small = traces
+    assert [e.to_dict() for e in full if isinstance(e, _SUMMARY_KINDS)] == \
+        [e.to_dict() for e in small]

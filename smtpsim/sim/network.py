@@ -87,6 +87,9 @@ class SessionResult:
     connected: bool
     results: tuple[RecipientResult, ...] = ()
     error: str = ""
+    #: When the session ends (after QUIT's round trip), which may be later than when
+    #: smtp_session returned (a clean session without a full trace returns at its 250).
+    ends: float = 0.0
 
 
 class Network:
@@ -373,8 +376,9 @@ class Network:
                     on_accepted(sent[index], host, reply)
         # The session ends after QUIT's round trip. Without a full trace nothing is
         # written then unless something went wrong (a refusal to report, a possible
-        # duplicate), so a clean session returns at its last 250 instead: the
-        # message has already left the queue, and one clock event per hop is saved.
+        # duplicate), so a clean session returns at its last 250 instead, saying when
+        # it ends (SessionResult.ends): the message has already left the queue, and the
+        # caller waits for that moment only if it has more to do.
         end = base + 2 * (lines[-1].flight if lines else 0) * latency
         if end > self.now and (full or others or sender.maybe_duplicated):
             yield self.clock.timeout(end - self.now)
@@ -383,7 +387,7 @@ class Network:
                                             "QUIT" if sender.done else "closed"))
         for index in sender.maybe_duplicated:
             self.record(Duplicated(self.now, client.name, messages[index].id, host))
-        return SessionResult(True, tuple(others))
+        return SessionResult(True, tuple(others), ends=max(end, self.now))
 
     def _crash(self, server_node: MTA, client: Sender, sid: str, message: Outgoing,
                recipients: list[str]) -> SessionResult:

@@ -142,7 +142,14 @@ class Sender(Node):
             hop = by_domain[domain]
             groups.setdefault(hop.key, (hop, []))[1].append(rcpt)
         failed: list[tuple[str, Reply, str | None]] = []
+        net = self.network
+        # When the last clean session's QUIT round trip ends: without a full trace such
+        # a session returns at its 250 (see Network.smtp_session), so anything more this
+        # attempt does waits for that moment, as it would with the full trace.
+        quit_done = 0.0
         for hop, rcpts in groups.values():
+            if quit_done > net.now:
+                yield net.clock.timeout(quit_done - net.now)
             if hop.failure is not None:
                 failed.extend((r, hop.failure, None) for r in rcpts)
             elif hop.local:
@@ -156,7 +163,9 @@ class Sender(Node):
                     else:
                         failed.append((rcpt, reply, None))
             else:
-                yield from self._relay(entry, hop, rcpts, failed)
+                quit_done = yield from self._relay(entry, hop, rcpts, failed)
+        if (failed or entry.pending) and quit_done > net.now:
+            yield net.clock.timeout(quit_done - net.now)
         if failed:
             self.bounce(entry, failed)
 
@@ -170,7 +179,9 @@ class Sender(Node):
         net.record(Deferred(net.now, self.name, entry.msg, tuple(rcpts), to, why))
 
     def _relay(self, entry: QueueEntry, hop: NextHop, rcpts: list[str],
-               failed: list[tuple[str, Reply, str | None]]) -> Generator[Any, Any, None]:
+               failed: list[tuple[str, Reply, str | None]]) -> Generator[Any, Any, float]:
+        """Try ``hop``'s hosts in order until one answers; returns when that session's
+        QUIT round trip ends (it may not have waited for it: see smtp_session)."""
         net = self.network
         out = Outgoing(entry.sender, tuple(rcpts), entry.content, entry.msg)
 
@@ -199,7 +210,8 @@ class Sender(Node):
                     self._defer(entry, [r.recipient], host, r.reply.last_line())
                 elif r.status == "failed":
                     failed.append((r.recipient, r.reply, host))
-            return
+            return result.ends
+        return net.now
 
     # -- bounces ---------------------------------------------------------------------
     def bounce(self, entry: QueueEntry, details: list[tuple[str, Reply, str | None]]) -> None:
