@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+
 from smtpsim.sim import MDA, MTA, Mailbox, Network, SubmissionServer, UserAgent
+from smtpsim.trace import TraceEvent
 
 BODY = "Hello Alice.\nThis is a test message.\nYour friend,\nBob"
 
@@ -27,3 +31,10 @@ def two_domains(**net_kwargs: object) -> tuple[Network, UserAgent, dict[str, Mai
     net.zone.a.update({"mx.example.com": "192.0.2.10", "smtp.example.org": "198.51.100.5",
                        "bob-laptop": "203.0.113.7"})
     return net, bob, boxes
+
+
+def by_time(events: Iterable[TraceEvent]) -> list[tuple[float, str]]:
+    """The records in time order; records of one instant in a fixed order (the clock
+    runs simultaneous events first come, first served, and a run that waits less
+    may line them up differently: they are still simultaneous)."""
+    return sorted((e.t, json.dumps(e.to_dict(), sort_keys=True)) for e in events)
