@@ -174,11 +174,16 @@ def is_looping(data: bytes, max_hops: int) -> bool:
     """True when the message holds ``max_hops`` or more ``Received:`` fields.
 
     This is the loop test every server runs on every message it accepts, so it first
-    counts the word "received" in any case in the bytes before the first empty line
-    (C-level ``lower`` and ``count``): every Received field starts with that word, so
-    when the word is rarer than ``max_hops`` the answer is no without reading fields.
-    Only a message near the limit is counted exactly (:func:`count_received`).
+    asks two cheap questions (C-level ``count``): has the message fewer lines than
+    ``max_hops``? Is the word "received", in any case, rarer than that before the first
+    empty line? Every Received field starts a line and starts with that word, so either
+    way the answer is no without reading fields. Only a message near the limit is
+    counted exactly (:func:`count_received`).
     """
+    # Quicker still for most messages: no more fields than lines, and no more lines
+    # than line breaks (CR, LF; a CRLF counted twice) plus one.
+    if data.count(b"\n") + data.count(b"\r") + 1 < max_hops:
+        return False
     if _header_block(data).lower().count(b"received") < max_hops:
         return False
     return count_received(data) >= max_hops
