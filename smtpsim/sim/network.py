@@ -349,18 +349,18 @@ class Network:
                 others.append(r)
         order = iter(sorted(sent))
 
-        full = self.full
-        yield self.clock.timeout(latency)  # the TCP handshake
-        base = self.now
+        full, clock = self.full, self.clock
+        yield clock.timeout(latency)  # the TCP handshake
+        base = clock.now
         self.record(SessionOpened(base, host, client.name, sid, port,
                                   tuple([m.id for m in messages])))
         for line in lines:
             due = base + (2 * line.flight - (line.dir == "C")) * latency
             is_accept = line.end_of_data and line.line[:1] == "2"
-            if (full or is_accept) and due > self.now:
-                yield self.clock.timeout(due - self.now)
+            if (full or is_accept) and due > clock.now:
+                yield clock.timeout(due - clock.now)
             if full:
-                self.trace.append(DialogLine(self.now, host, client.name, sid, line.dir,
+                self.trace.append(DialogLine(clock.now, host, client.name, sid, line.dir,
                                              line.line, line.state.value))
             if is_accept and accepted:
                 event, reply, helo, esmtp = accepted.pop(0)
@@ -380,14 +380,14 @@ class Network:
         # it ends (SessionResult.ends): the message has already left the queue, and the
         # caller waits for that moment only if it has more to do.
         end = base + 2 * (lines[-1].flight if lines else 0) * latency
-        if end > self.now and (full or others or sender.maybe_duplicated):
-            yield self.clock.timeout(end - self.now)
+        if end > clock.now and (full or others or sender.maybe_duplicated):
+            yield clock.timeout(end - clock.now)
         if full:
             self.trace.append(SessionClosed(self.now, host, client.name, sid,
                                             "QUIT" if sender.done else "closed"))
         for index in sender.maybe_duplicated:
             self.record(Duplicated(self.now, client.name, messages[index].id, host))
-        return SessionResult(True, tuple(others), ends=max(end, self.now))
+        return SessionResult(True, tuple(others), ends=max(end, clock.now))
 
     def _crash(self, server_node: MTA, client: Sender, sid: str, message: Outgoing,
                recipients: list[str]) -> SessionResult:

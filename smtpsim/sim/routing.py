@@ -79,7 +79,7 @@ class Sender(Node):
         # same message arriving twice (a loop, a labelled duplicate) is held twice.
         key = f"{msg}#{next(self._arrivals)}"
         self.queue[key] = entry
-        net.record(Queued(net.now, self.name, entry.msg, tuple(entry.pending)))
+        net.record(Queued(entry.arrived, self.name, entry.msg, tuple(entry.pending)))
         net.clock.process(self._run(key, entry))
 
     def _run(self, key: str, entry: QueueEntry) -> Generator[Any, Any, None]:
