@@ -46,6 +46,22 @@ def remember(memo: dict[K, V], key: K, value: V, limit: int = MEMO_MAX) -> V:
     return value
 
 
+def _filling_source(cls: type, target: str) -> tuple[list[str], str, dict[str, Any]]:
+    """What both tricks below write for dataclass ``cls``: its fields as parameters
+    (with their defaults), the lines that store each one into the slots of ``target``,
+    and the names those lines use (each slot's setter, each default)."""
+    fields = dataclasses.fields(cls)
+    params = [f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}"
+              for f in fields]
+    scope: dict[str, Any] = {}
+    for f in fields:
+        scope[f"_set_{f.name}"] = getattr(cls, f.name).__set__
+        if f.default is not dataclasses.MISSING:
+            scope[f"_default_{f.name}"] = f.default
+    body = "".join(f"    _set_{f.name}({target}, {f.name})\n" for f in fields)
+    return params, body, scope
+
+
 def slot_filler(cls: type[T]) -> Callable[..., T]:
     """A function taking the fields of dataclass ``cls`` in order (with their defaults)
     that builds the instance without calling ``__init__``.
@@ -53,16 +69,8 @@ def slot_filler(cls: type[T]) -> Callable[..., T]:
     The function is written out field by field, as ``dataclasses`` writes ``__init__``:
     a loop over the fields would cost more than the ``__init__`` it replaces.
     """
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = [f.name for f in fields]
-    params = [f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}"
-              for f in fields]
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    for f in fields:
-        scope[f"_set_{f.name}"] = getattr(cls, f.name).__set__
-        if f.default is not dataclasses.MISSING:
-            scope[f"_default_{f.name}"] = f.default
-    body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
+    params, body, scope = _filling_source(cls, "obj")
+    scope.update(_new=object.__new__, _cls=cls)
     source = f"def build({', '.join(params)}):\n    obj = _new(_cls)\n{body}    return obj\n"
     exec(source, scope)
     build: Callable[..., T] = scope["build"]
@@ -82,24 +90,15 @@ def fast_init(cls: type[T]) -> type[T]:
     to check: a class with ``__post_init__``, a default factory, a keyword-only field
     or a field left out of ``__init__`` is refused (``TypeError``).
     """
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     params = getattr(cls, "__dataclass_params__", None)
     if "__slots__" not in cls.__dict__ or params is None or not params.frozen or \
             hasattr(cls, "__post_init__") or any(
                 f.default_factory is not dataclasses.MISSING or not f.init or f.kw_only
-                for f in fields):
+                for f in dataclasses.fields(cls)):  # type: ignore[arg-type]
         raise TypeError(f"fast_init is for frozen, slotted records without checks or "
                         f"factories, not {cls.__name__}")
-    scope: dict[str, Any] = {}
-    for f in fields:
-        scope[f"_set_{f.name}"] = getattr(cls, f.name).__set__
-        if f.default is not dataclasses.MISSING:
-            scope[f"_default_{f.name}"] = f.default
-    signature = ", ".join(["self"] + [
-        f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}"
-        for f in fields])
-    body = "".join(f"    _set_{f.name}(self, {f.name})\n" for f in fields) or "    pass\n"
-    exec(f"def __init__({signature}):\n{body}", scope)
+    names, body, scope = _filling_source(cls, "self")
+    exec(f"def __init__({', '.join(['self', *names])}):\n{body or '    pass'}\n", scope)
     init = scope["__init__"]
     init.__qualname__, init.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
     init.__doc__ = f"Fill the slots of a new ``{cls.__name__}`` (see smtpsim.protocol._fast)."
