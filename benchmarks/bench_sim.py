@@ -71,7 +71,7 @@ def build(n: int, keep: str) -> tuple[Any, Any]:
 
 
 def one(n: int, keep: str) -> dict[str, Any]:
-    from smtpsim.sim import LiveConservation
+    from smtpsim.trace import LiveConservation
 
     net, box = build(n, keep)
     live = LiveConservation()

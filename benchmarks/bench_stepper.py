@@ -26,9 +26,10 @@ import time
 from collections.abc import Callable
 
 from smtpsim.scenarios import load
+from smtpsim.trace.queries import message_position
 from smtpsim.viz import topology
 from smtpsim.widgets import Stepper
-from smtpsim.widgets._moment import focus_at, message_position
+from smtpsim.widgets._moment import focus_at
 
 DEFAULT = ("classic", "relay-denied", "smarthost", "unknown-user", "mail-loop")
 TARGET_MS = 100.0

@@ -193,7 +193,7 @@ async def _serve_scenario(args: argparse.Namespace) -> int:
     from .bridge import JsonlTraceFile
     from .bridge._scenario import ScenarioServer
     from .scenarios import load
-    from .sim.summary import format_summary, summarize
+    from .trace import format_summary, summarize
 
     scenario = load(args.scenario)
     defaults = ServerConfig()
@@ -311,7 +311,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .errors import ScenarioError
     from .scenarios import load
     from .sim.progress import run_with_progress
-    from .sim.summary import format_summary, summarize
+    from .trace import format_summary, summarize
 
     try:
         scenario = load(args.scenario)

@@ -62,7 +62,7 @@ def test_swaks_auth_plain_against_a_submission_scenario() -> None:
 
     from smtpsim.bridge._scenario import ScenarioServer
     from smtpsim.scenarios import load
-    from smtpsim.sim import summarize
+    from smtpsim.trace import summarize
 
     swaks = _need("swaks")
     scenario = load("cross-domain")

@@ -14,8 +14,7 @@ import pytest
 
 from smtpsim.errors import ScenarioError
 from smtpsim.scenarios import Scenario, load, load_toml, validate
-from smtpsim.sim import check_conservation, summarize
-from smtpsim.trace import Deferred, DialogLine, Injected, NodeState
+from smtpsim.trace import Deferred, DialogLine, Injected, NodeState, check_conservation, summarize
 
 BASE: dict[str, Any] = {
     "name": "tiny",

@@ -9,7 +9,7 @@ from email.message import Message
 import pytest
 
 from smtpsim.scenarios import Scenario, library_names, list_scenarios, load, validate
-from smtpsim.sim import Network, check_conservation, summarize
+from smtpsim.sim import Network
 from smtpsim.trace import (
     Bounced,
     Converted,
@@ -24,6 +24,8 @@ from smtpsim.trace import (
     Relayed,
     RetryScheduled,
     Trace,
+    check_conservation,
+    summarize,
 )
 
 REQUIRED = {"classic", "cross-domain", "smarthost", "mx-failover", "greylisting",

@@ -14,18 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sim_worlds import by_time
 
-from smtpsim.sim import (
-    MDA,
-    MTA,
-    Mailbox,
-    Network,
-    RetryPolicy,
-    SubmissionServer,
-    UserAgent,
-    check_conservation,
-    summarize,
-)
-from smtpsim.trace import Duplicated
+from smtpsim.sim import MDA, MTA, Mailbox, Network, RetryPolicy, SubmissionServer, UserAgent
+from smtpsim.trace import Duplicated, check_conservation, summarize
 
 DOMAINS = ["a.example", "b.example", "c.example"]
 
@@ -128,7 +118,7 @@ def test_every_message_is_delivered_bounced_or_still_queued(world: tuple[Network
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_live_conservation_agrees_with_the_full_check(world: tuple[Network, float]) -> None:
-    from smtpsim.sim import LiveConservation
+    from smtpsim.trace import LiveConservation
 
     net, until = world
     live = LiveConservation()
@@ -141,8 +131,7 @@ def test_live_conservation_agrees_with_the_full_check(world: tuple[Network, floa
 
 
 def test_live_conservation_notices_a_lost_message() -> None:
-    from smtpsim.sim import LiveConservation
-    from smtpsim.trace import Injected
+    from smtpsim.trace import Injected, LiveConservation
 
     live = LiveConservation()
     live(Injected(0.0, "ua", "m1", "a@b.example", ("c@d.example",)))

@@ -7,8 +7,8 @@ import json
 import pytest
 from sim_worlds import two_domains
 
-from smtpsim.sim import App, Gateway, check_conservation
-from smtpsim.trace import Converted, Delivered, DialogLine
+from smtpsim.sim import App, Gateway
+from smtpsim.trace import Converted, Delivered, DialogLine, check_conservation
 
 
 def _world():

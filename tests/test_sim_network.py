@@ -8,15 +8,7 @@ import pytest
 from sim_worlds import BODY, two_domains
 
 from smtpsim import message
-from smtpsim.sim import (
-    MDA,
-    MTA,
-    ConsoleSession,
-    Mailbox,
-    RetryPolicy,
-    check_conservation,
-    summarize,
-)
+from smtpsim.sim import MDA, MTA, ConsoleSession, Mailbox, RetryPolicy
 from smtpsim.trace import (
     Bounced,
     Deferred,
@@ -29,6 +21,8 @@ from smtpsim.trace import (
     Queued,
     Relayed,
     RetryScheduled,
+    check_conservation,
+    summarize,
 )
 
 

@@ -7,8 +7,8 @@ import pytest
 from matplotlib.colors import to_hex
 from viz_fixtures import bounce, by_gid, classic, png_bytes, relay4, save_artifact, texts
 
+from smtpsim.trace.queries import transfers
 from smtpsim.viz import message_path, palette
-from smtpsim.viz._read import transfers
 
 matplotlib.use("Agg")
 

@@ -116,7 +116,7 @@ def test_network_graph_is_networkx_with_the_trace_attributes() -> None:
 
     from smtpsim import viz
     from smtpsim.scenarios import load
-    from smtpsim.viz._read import network
+    from smtpsim.trace.queries import network
 
     trace = load("smarthost").run().trace
     g = viz.network_graph(network(trace))
@@ -174,8 +174,9 @@ def test_renderer_draws_exactly_the_topology_figure(dpi: int) -> None:
 
 def test_renderer_on_a_ten_node_library_scenario_matches_pixel_for_pixel() -> None:
     from smtpsim.scenarios import load
+    from smtpsim.trace.queries import message_position
     from smtpsim.viz._topology import TopologyRenderer
-    from smtpsim.widgets._moment import focus_at, message_position
+    from smtpsim.widgets._moment import focus_at
 
     events = list(load("relay-denied").run().trace)
     r = TopologyRenderer(events)
@@ -204,7 +205,8 @@ def test_renderer_is_deterministic_and_checks_names() -> None:
 
 def test_every_library_scenario_draws_and_is_kept_for_review() -> None:
     from smtpsim.scenarios import list_scenarios, load
-    from smtpsim.widgets._moment import focus_at, followed_message, message_position
+    from smtpsim.trace.queries import followed_message, message_position
+    from smtpsim.widgets._moment import focus_at
 
     for name, _title in list_scenarios():
         events = list(load(name).run().trace)

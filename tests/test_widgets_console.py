@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sim_worlds import two_domains
 
-from smtpsim.widgets import Console, message_position
+from smtpsim.trace.queries import message_position
+from smtpsim.widgets import Console
 
 
 @pytest.fixture

@@ -6,17 +6,15 @@ import pytest
 from sim_worlds import BODY, two_domains
 
 from smtpsim.trace import Delivered, DialogLine, MessageAccepted, Queued, Relayed, TraceEvent
-from smtpsim.widgets._moment import (
-    category,
+from smtpsim.trace.queries import (
     envelope_at,
-    explain_reply,
-    focus_at,
     followed_message,
     headers_at,
     message_position,
     queues_at,
     session_at,
 )
+from smtpsim.widgets._moment import category, explain_reply, focus_at
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ to show spoofing), and ``repeat``/``interval`` to send many copies (``{n}`` in t
 subject becomes the copy's number).
 
 >>> from smtpsim.scenarios import load
->>> from smtpsim.sim import summarize
+>>> from smtpsim.trace import summarize
 >>> net = load("classic").run()
 >>> [(o.recipient, o.outcome) for o in summarize(net.trace)]
 [('alice@example.com', 'delivered'), ('theodore@example.com', 'delivered')]

@@ -3,7 +3,8 @@
 Build a :class:`Network`, add nodes (:class:`UserAgent`, :class:`SubmissionServer`,
 :class:`MTA`, :class:`Gateway`, :class:`MDA`, :class:`Mailbox`, :class:`App`), put
 records in ``network.zone``, have users send, and ``run()``. Everything that happens
-is in ``network.trace``; :func:`summarize` and :func:`check_conservation` read it.
+is in ``network.trace``; :func:`smtpsim.trace.summarize` and
+:func:`smtpsim.trace.check_conservation` read it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from .nodes import (
 )
 from .queue import QueueEntry, RetryPolicy
 from .routing import NextHop, Sender
-from .summary import LiveConservation, Outcome, check_conservation, summarize
 
 __all__ = [
     "MDA",
@@ -36,14 +36,12 @@ __all__ = [
     "ConsoleSession",
     "Gateway",
     "Link",
-    "LiveConservation",
     "MailRoute",
     "Mailbox",
     "MailboxDeliveryAgent",
     "Network",
     "NextHop",
     "Node",
-    "Outcome",
     "QueueEntry",
     "RetryPolicy",
     "Sender",
@@ -52,7 +50,5 @@ __all__ = [
     "SubmissionServer",
     "UserAgent",
     "Zone",
-    "check_conservation",
     "mail_route",
-    "summarize",
 ]

@@ -32,6 +32,13 @@ from ._events import (
     event_from_dict,
 )
 from ._trace import Keep, Trace, to_jsonl, transcript
+from .queries import (
+    LiveConservation,
+    Outcome,
+    check_conservation,
+    format_summary,
+    summarize,
+)
 
 __all__ = [
     "EVENT_KINDS",
@@ -48,9 +55,11 @@ __all__ = [
     "GaveUp",
     "Injected",
     "Keep",
+    "LiveConservation",
     "MessageAccepted",
     "NetworkDescribed",
     "NodeState",
+    "Outcome",
     "Queued",
     "Relayed",
     "RetryScheduled",
@@ -58,7 +67,10 @@ __all__ = [
     "SessionOpened",
     "Trace",
     "TraceEvent",
+    "check_conservation",
     "event_from_dict",
+    "format_summary",
+    "summarize",
     "to_jsonl",
     "transcript",
 ]

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 Email is *store and forward*: each server keeps the message in its queue until the
 next one has answered 250 to the end of DATA, and only then lets go. So a path is a
-numbered chain of hand-overs (the transfers of :mod:`smtpsim.viz._read`) with a wait
+numbered chain of hand-overs (the transfers of :mod:`smtpsim.trace.queries`) with a wait
 at every node. Failed tries are drawn too, because they explain the waits: a dashed
 arrow in the colour of its reply class (4xx orange: it stays queued and is retried;
 5xx red: it bounces) ending in a cross, labelled with the reply code.
@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.lines import Line2D
 
 from ..trace import Bounced, SessionOpened, TraceEvent
-from ._read import failures, injections, network, queue_stays, require_message, transfers
+from ..trace.queries import (
+    failures,
+    injections,
+    network,
+    queue_stays,
+    require_message,
+    transfers,
+)
 from ._shapes import arrow, curve
 from ._topology import _layout, draw_envelope, draw_network, fit_axes, network_figure
 from ._units import fmt_duration, fmt_time

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ._read import Stay, queue_stays
+from ..trace.queries import Stay, queue_stays
 from ._units import fmt_duration, time_unit
 from .palette import BOUNCE, CLIENT, DEFERRAL, DELIVERY, FONT, RETRY
 

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch
 
-from ._read import network
+from ..trace.queries import network
 from .palette import FONT, HIGHLIGHT, MUTED, kind_style
 
 if TYPE_CHECKING:

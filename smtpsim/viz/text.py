@@ -1,6 +1,6 @@
 """Plain-text twins of the figures, for terminals, the CLI and widgets' text reprs.
 
-They read the same derived data as the pictures (:mod:`smtpsim.viz._read`), so a
+They read the same derived data as the pictures (:mod:`smtpsim.trace.queries`), so a
 figure and its text always tell the same story. Importing this module does not
 import matplotlib.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..trace import Bounced, DialogLine, TraceEvent
-from ._read import failures, queue_stays, require_message, transfers
+from ..trace.queries import failures, queue_stays, require_message, transfers
 from ._units import fmt_duration, fmt_time
 
 if TYPE_CHECKING:

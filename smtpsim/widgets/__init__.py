@@ -22,7 +22,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._console import Console
-from ._moment import message_position, queues_at
 from ._picker import ScenarioPicker, apply_faults
 from ._stepper import Stepper
 
@@ -31,6 +30,4 @@ __all__ = [
     "ScenarioPicker",
     "Stepper",
     "apply_faults",
-    "message_position",
-    "queues_at",
 ]

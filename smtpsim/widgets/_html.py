@@ -12,13 +12,8 @@ from collections.abc import Sequence
 from html import escape
 
 from ..trace import TraceEvent
-from ._moment import (
-    envelope_at,
-    explain_reply,
-    headers_at,
-    queues_at,
-    session_lines,
-)
+from ..trace.queries import envelope_at, headers_at, queues_at, session_lines
+from ._moment import explain_reply
 
 __all__ = [
     "CSS",

@@ -1,23 +1,10 @@
-"""What the world looks like at one moment of a trace: pure functions of (events, index).
+"""How a Stepper labels and filters the events of a trace, and what it highlights.
 
-Theory of operation
--------------------
-A stepper is a cursor over a finished trace, and every pane it shows is computed
-from ``(events, index)`` alone: the queues, where the message is, which SMTP session
-is on screen, the envelope so far, the headers the message carries. Nothing here
-keeps state between calls, so stepping back, replaying and scrubbing need no undo
-logic, and every function can be tested with a list of events and no widgets.
-
-``index`` is a position in the *whole* trace (``events[index]`` is "now"); an event
-counts as having happened when its position is ``<= index``.
-
-Queue rules (store and forward): a message enters ``node``'s queue with
-:class:`~smtpsim.trace.Queued`; recipients leave it when ``node`` relays them
-(:class:`~smtpsim.trace.Relayed`, written only after the next hop's 250) and when
-they are delivered or bounced anywhere (:class:`~smtpsim.trace.Delivered` and
-:class:`~smtpsim.trace.Bounced` are written by the MDA or the node that gives up, not
-always by the queue holding the copy). A :class:`~smtpsim.trace.GaveUp` message is
-still in its queue at the end of the run, so it stays.
+The world at one moment (queues, where the message is, the envelope so far) is asked
+of the trace itself (:mod:`smtpsim.trace.queries`); this module holds what only a
+stepper needs on top: the filter category of an event, its one-line description, the
+explanation of a reply line, and what the topology lights up at a step. Like the
+queries, these are pure functions of ``(events, index)``.
 """
 
 from __future__ import annotations
@@ -37,7 +24,6 @@ from ..trace import (
     GaveUp,
     Injected,
     MessageAccepted,
-    NetworkDescribed,
     NodeState,
     Queued,
     Relayed,
@@ -46,24 +32,9 @@ from ..trace import (
     SessionOpened,
     TraceEvent,
 )
+from ..trace.queries import network_of
 
-__all__ = [
-    "CATEGORIES",
-    "QueueEntry",
-    "category",
-    "describe",
-    "envelope_at",
-    "explain_reply",
-    "focus_at",
-    "followed_message",
-    "headers_at",
-    "involves",
-    "message_position",
-    "network_of",
-    "queues_at",
-    "session_at",
-    "session_lines",
-]
+__all__ = ["CATEGORIES", "category", "describe", "explain_reply", "focus_at", "involves"]
 
 #: Filter categories of a stepper, in display order: key -> label.
 CATEGORIES: dict[str, str] = {
@@ -82,9 +53,6 @@ _CATEGORY_OF: dict[type[TraceEvent], str] = {
     Delivered: "delivery", Bounced: "delivery",
 }
 
-#: ``(msg, recipients, since)``: one message waiting in a queue since time ``since``.
-QueueEntry = tuple[str, tuple[str, ...], float]
-
 
 def category(event: TraceEvent) -> str | None:
     """The filter category of ``event`` (a key of :data:`CATEGORIES`), or None
@@ -95,14 +63,6 @@ def category(event: TraceEvent) -> str | None:
 def involves(event: TraceEvent, node: str) -> bool:
     """True if ``node`` takes part in ``event``: where it happened, the peer, or the hop."""
     return node in (event.node, getattr(event, "peer", None), getattr(event, "to", None))
-
-
-def network_of(events: Sequence[TraceEvent]) -> NetworkDescribed | None:
-    """The trace's network description (its first event), if it has one."""
-    for e in events[:3]:
-        if isinstance(e, NetworkDescribed):
-            return e
-    return None
 
 
 def describe(event: TraceEvent) -> str:
@@ -157,125 +117,6 @@ def explain_reply(line: str) -> str:
     first = line[4:].split(" ", 1)[0] if line[3:4] == " " else ""
     enhanced = first if first[:1] in ("2", "4", "5") and first.count(".") == 2 else None
     return explain(code, enhanced)
-
-
-def followed_message(events: Sequence[TraceEvent]) -> str | None:
-    """The message a stepper follows by default: the first one written or accepted."""
-    for e in events:
-        if isinstance(e, (Injected, MessageAccepted)):
-            return e.msg
-    return None
-
-
-def queues_at(events: Sequence[TraceEvent], index: int) -> dict[str, list[QueueEntry]]:
-    """Every node's queue just after ``events[index]``: ``node -> [(msg, rcpts, since)]``.
-
-    Nodes with an empty queue are left out; entries keep their arrival order.
-    """
-    queues: dict[str, dict[str, tuple[list[str], float]]] = {}
-    for e in events[: index + 1]:
-        if isinstance(e, Queued):
-            rcpts, since = queues.setdefault(e.node, {}).get(e.msg, ([], e.t))
-            rcpts.extend(r for r in e.recipients if r not in rcpts)
-            queues[e.node][e.msg] = (rcpts, since)
-        elif isinstance(e, Relayed):
-            _drop(queues, e.msg, e.recipients, only=e.node)
-        elif isinstance(e, (Delivered, Bounced)):
-            _drop(queues, e.msg, (e.recipient,))
-    return {
-        node: [(m, tuple(r), since) for m, (r, since) in held.items()]
-        for node, held in queues.items() if held
-    }
-
-
-def _drop(queues: dict[str, dict[str, tuple[list[str], float]]], msg: str,
-          rcpts: Sequence[str], only: str | None = None) -> None:
-    for node, held in queues.items():
-        if (only is not None and node != only) or msg not in held:
-            continue
-        left = [r for r in held[msg][0] if r not in rcpts]
-        if left:
-            held[msg] = (left, held[msg][1])
-        else:
-            del held[msg]
-
-
-def message_position(events: Sequence[TraceEvent], index: int, msg: str | None) -> str | None:
-    """The node holding ``msg`` just after ``events[index]`` (None before it exists).
-
-    The message is where it was written or last accepted; once delivered it is in
-    the mailbox (when the network has that node), once bounced at the node that gave up.
-    """
-    if msg is None:
-        return None
-    net = network_of(events)
-    names = {n for n, _, _ in net.nodes} if net else set()
-    where: str | None = None
-    for e in events[: index + 1]:
-        if getattr(e, "msg", None) != msg:
-            continue
-        if isinstance(e, (Injected, Queued, MessageAccepted, Bounced)):
-            where = e.node
-        elif isinstance(e, Delivered):
-            where = e.mailbox if e.mailbox in names else e.node
-    return where
-
-
-def session_at(events: Sequence[TraceEvent], index: int) -> str | None:
-    """The SMTP session on screen at ``index``: the current line's, else the last one seen."""
-    for e in reversed(events[: index + 1]):
-        if isinstance(e, (DialogLine, SessionOpened)):
-            return e.session
-    return None
-
-
-def session_lines(events: Sequence[TraceEvent], index: int,
-                  session: str | None) -> list[tuple[int, DialogLine]]:
-    """``(position, line)`` for the dialog lines of ``session`` up to ``index``."""
-    if session is None:
-        return []
-    return [(i, e) for i, e in enumerate(events[: index + 1])
-            if isinstance(e, DialogLine) and e.session == session]
-
-
-def envelope_at(events: Sequence[TraceEvent], index: int,
-                session: str | None) -> tuple[str | None, list[str]]:
-    """``(MAIL FROM, [RCPT TO ...])`` the client of ``session`` has sent so far.
-
-    A new MAIL FROM (or RSET) starts a new envelope, as in RFC 5321 §4.1.4.
-    """
-    mail_from: str | None = None
-    rcpts: list[str] = []
-    for _, line in session_lines(events, index, session):
-        if line.dir != "C":
-            continue
-        verb = line.line.upper()
-        if verb.startswith("MAIL FROM:"):
-            mail_from, rcpts = _address(line.line[10:]), []
-        elif verb.startswith("RCPT TO:"):
-            rcpts.append(_address(line.line[8:]))
-        elif verb.startswith("RSET"):
-            mail_from, rcpts = None, []
-    return mail_from, rcpts
-
-
-def _address(arg: str) -> str:
-    arg = arg.strip()
-    if arg.startswith("<") and ">" in arg:
-        return arg[1: arg.index(">")]
-    return arg.split(" ", 1)[0]
-
-
-def headers_at(events: Sequence[TraceEvent], index: int,
-               msg: str | None) -> MessageAccepted | None:
-    """The last hop that accepted ``msg`` at or before ``index`` (its ``headers`` are
-    the message as that node stored it, Received headers included)."""
-    found = None
-    if msg is not None:
-        for e in events[: index + 1]:
-            if isinstance(e, MessageAccepted) and e.msg == msg:
-                found = e
-    return found
 
 
 def focus_at(events: Sequence[TraceEvent], index: int,

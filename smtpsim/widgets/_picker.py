@@ -150,7 +150,7 @@ class ScenarioPicker:
                              f"{escape(scenario.description)}</div>")
 
     def _summary(self) -> str:
-        from ..sim import summarize
+        from ..trace import summarize
 
         rows = [f"{o.msg} → {o.recipient}: {o.outcome} after {o.seconds:.1f}s"
                 + (f" ({o.detail})" if o.detail else "")

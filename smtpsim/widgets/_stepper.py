@@ -25,18 +25,9 @@ from typing import Any
 import ipywidgets as w
 
 from ..trace import Cursor, Trace, TraceEvent, transcript
+from ..trace.queries import followed_message, message_position, network_of, session_at
 from . import _html
-from ._moment import (
-    CATEGORIES,
-    category,
-    describe,
-    focus_at,
-    followed_message,
-    involves,
-    message_position,
-    network_of,
-    session_at,
-)
+from ._moment import CATEGORIES, category, describe, focus_at, involves
 
 __all__ = ["Stepper", "events_of"]
 
