@@ -154,34 +154,28 @@ class ReplyReader:
         Raises:
             RemoteProtocolError: the server sent something that is not a reply line.
         """
-        buf = self._buf
-        # Line by line. ``pos`` is where the unread bytes start.
-        pos = 0
-        try:
-            while True:
-                i = buf.find(b"\n", pos)
-                if i < 0:
-                    if len(buf) - pos > 4 * self.MAX_LINE:
-                        raise RemoteProtocolError("reply line too long")
-                    return None
-                raw = buf[pos:i].rstrip(b"\r")
-                pos = i + 1
-                m = _REPLY_LINE_RE.match(raw)
-                line = raw.decode("utf-8", "replace")
-                if m is None:
-                    raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
-                code = int(m.group(1))
-                if self._code is not None and code != self._code:
-                    raise RemoteProtocolError(
-                        f"reply code changed inside a multi-line reply: {line!r}")
-                self._code = code
-                self._pending.append(line[4:])
-                if len(line) > 3 and line[3] == "-":
-                    continue
-                lines, self._pending, self._code = self._pending, [], None
-                return self._build(code, lines)
-        finally:
-            self._buf = buf[pos:]  # whatever happened, the lines read are consumed
+        while True:
+            buf = self._buf
+            i = buf.find(b"\n")
+            if i < 0:
+                if len(buf) > 4 * self.MAX_LINE:
+                    raise RemoteProtocolError("reply line too long")
+                return None
+            raw, self._buf = buf[:i].rstrip(b"\r"), buf[i + 1 :]  # the line is consumed
+            m = _REPLY_LINE_RE.match(raw)
+            line = raw.decode("utf-8", "replace")
+            if m is None:
+                raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
+            code = int(m.group(1))
+            if self._code is not None and code != self._code:
+                raise RemoteProtocolError(
+                    f"reply code changed inside a multi-line reply: {line!r}")
+            self._pending.append(line[4:])
+            if m.group(2) == b"-":
+                self._code = code  # RFC 5321 §4.2.1: a hyphen says more lines follow
+                continue
+            lines, self._pending, self._code = self._pending, [], None
+            return self._build(code, lines)
 
     def _build(self, code: int, lines: list[str]) -> Reply:
         enhanced = None

@@ -89,6 +89,14 @@ from ._state import (
 
 __all__ = ["ServerConnection"]
 
+# The default replies that never vary: values, made once like any constant.
+_MAIL_OK = Reply(250, ("Ok",), "2.1.0")
+_RCPT_OK = Reply(250, ("Ok",), "2.1.5")
+_START_DATA = Reply(354, ("End data with <CR><LF>.<CR><LF>",))
+_OK = Reply(250, ("Ok",), "2.0.0")
+_BYE = Reply(221, ("Bye",), "2.0.0")
+_VRFY = Reply(252, ("Cannot VRFY user, but will accept message and attempt delivery",), "2.0.0")
+
 
 class ServerConnection:
     """One SMTP connection, server side: bytes in, events out, replies to bytes.
@@ -389,7 +397,7 @@ class ServerConnection:
         return cmd
 
     def _mail_reply(self, event: MailFrom) -> Reply:
-        return Reply.of(250, "Ok", "2.1.0")
+        return _MAIL_OK
 
     def _mail_accepted(self, event: MailFrom) -> None:
         self.envelope = Envelope(
@@ -406,14 +414,14 @@ class ServerConnection:
         return cmd
 
     def _rcpt_reply(self, event: RcptTo) -> Reply:
-        return Reply.of(250, "Ok", "2.1.5")
+        return _RCPT_OK
 
     def _rcpt_accepted(self, event: RcptTo) -> None:
         self.envelope.rcpt_tos.append(event.address)
 
     # -- DATA (§4.1.1.4): "go ahead", then the content ------------------------------
     def _data_reply(self, event: Data) -> Reply:
-        return Reply.of(354, "End data with <CR><LF>.<CR><LF>")
+        return _START_DATA
 
     def _data_started(self, event: Data) -> None:
         cfg = self.config
@@ -450,12 +458,11 @@ class ServerConnection:
 
     # -- RSET, NOOP, VRFY, HELP (§4.1.1.5-§4.1.1.8): anywhere outside DATA ---------
     def _ok(self, event: Rset | Noop) -> Reply:
-        return Reply.of(250, "Ok", "2.0.0")
+        return _OK
 
     def _vrfy_reply(self, event: Vrfy) -> Reply:
         """252: a server that will not say who exists (so spammers cannot harvest)."""
-        return Reply.of(252, "Cannot VRFY user, but will accept message and attempt "
-                             "delivery", "2.0.0")
+        return _VRFY
 
     def _help_reply(self, event: Help) -> Reply:
         text = _HELP_TEXT.get(event.topic.upper())
@@ -465,7 +472,7 @@ class ServerConnection:
 
     # -- QUIT (§4.1.1.10) -------------------------------------------------------
     def _bye(self, event: Quit) -> Reply:
-        return Reply.of(221, "Bye", "2.0.0")
+        return _BYE
 
 
 _HELP_TEXT = {
