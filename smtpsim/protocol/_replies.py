@@ -120,7 +120,7 @@ class Reply:
 
     def to_bytes(self, enhanced: bool = True, utf8: bool = False) -> bytes:
         """The reply as it goes on the wire, every line ended by CRLF."""
-        data = "".join(line + "\r\n" for line in self.to_lines(enhanced))
+        data = "\r\n".join(self.to_lines(enhanced)) + "\r\n"
         return data.encode("utf-8" if utf8 else "ascii", "strict" if utf8 else "replace")
 
     def __str__(self) -> str:
