@@ -154,7 +154,7 @@ class ReplyReader:
         Raises:
             RemoteProtocolError: the server sent something that is not a reply line.
         """
-        while True:
+        while self._buf:
             buf = self._buf
             i = buf.find(b"\n")
             if i < 0:
@@ -176,6 +176,7 @@ class ReplyReader:
                 continue
             lines, self._pending, self._code = self._pending, [], None
             return self._build(code, lines)
+        return None
 
     def _build(self, code: int, lines: list[str]) -> Reply:
         enhanced = None
