@@ -423,3 +423,70 @@ def test_the_server_engine_refuses_to_answer_data_with_another_3xx() -> None:
 
     with pytest.raises(LocalProtocolError, match="DATA's only 3xx is 354"):
         converse(MailSender("c.example", [MSG]), ServerConnection(), policy)
+
+
+# ---------------------------------------------------------------------------
+# The client engine on its own: sequence, pipelining, the EHLO keywords.
+# ---------------------------------------------------------------------------
+def _client_after_ehlo(extensions: bytes = b"250-PIPELINING\r\n250 SIZE 100\r\n"
+                       ) -> ClientConnection:
+    client = ClientConnection()
+    client.receive_data(b"220 hi\r\n")
+    client.next_event()
+    client.send(Ehlo("c.example"))
+    client.receive_data(b"250-mx Hello\r\n" + extensions)
+    client.next_event()
+    return client
+
+
+def test_the_client_refuses_commands_out_of_sequence_with_a_reason() -> None:
+    client = _client_after_ehlo()
+    with pytest.raises(LocalProtocolError, match="RCPT is out of sequence in state READY"):
+        client.send(RcptTo("a@b.example"))
+    with pytest.raises(LocalProtocolError, match="AUTH data only answers a 334"):
+        client.send(AuthLine("eA=="))
+    client.send(MailFrom("a@b.example"))
+    client.send(RcptTo("c@d.example"))
+    client.send(Data())
+    with pytest.raises(LocalProtocolError, match="wait for the reply to DATA"):
+        client.send(Rset())
+    with pytest.raises(LocalProtocolError, match="is not an SMTP command"):
+        client.send("NOOP")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("answers", "then_ok"), [
+    ([b"250 ok\r\n", b"250 ok\r\n"], True),  # MAIL and RCPT accepted: RCPT may follow
+    ([b"550 no\r\n"], False),  # MAIL refused: the RCPT already sent is out of sequence
+    ([b"250 ok\r\n", b"550 no\r\n"], False),  # the only RCPT refused: DATA may not follow
+])
+def test_the_client_pipelines_on_the_state_its_pending_commands_promise(
+        answers: list[bytes], then_ok: bool) -> None:
+    client = _client_after_ehlo()
+    client.send(MailFrom("a@b.example"))
+    client.send(RcptTo("c@d.example"))
+    for data in answers:
+        client.receive_data(data)
+        assert isinstance(client.next_event(), ReplyReceived)
+    if then_ok:
+        assert client.send(Data()) == b"DATA\r\n"
+    else:
+        with pytest.raises(LocalProtocolError, match="out of sequence"):
+            client.send(Data())
+
+
+@pytest.mark.parametrize(("lines_in", "expected"), [
+    ([], {}),
+    (["PIPELINING", "size 1000", "AUTH PLAIN LOGIN", "X-THING a b"],
+     {"PIPELINING": "", "SIZE": "1000", "AUTH": "PLAIN LOGIN", "X-THING": "a b"}),
+    (["size 5", "SIZE 6"], {"SIZE": "6"}),
+])
+def test_the_ehlo_keywords_are_read_off_the_reply(lines_in: list[str],
+                                                  expected: dict[str, str]) -> None:
+    wire = Reply(250, ("mx Hello c", *lines_in)).to_bytes()
+    client = ClientConnection()
+    client.receive_data(b"220 hi\r\n")
+    client.next_event()
+    client.send(Ehlo("c.example"))
+    client.receive_data(wire)
+    client.next_event()
+    assert client.extensions == expected

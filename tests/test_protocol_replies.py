@@ -191,3 +191,45 @@ def test_catalogue_is_sane() -> None:
     assert all(200 <= code <= 599 for code in EXPLANATIONS)
     assert all(text.strip() for text in EXPLANATIONS.values())
     assert all(re.fullmatch(r"\d{1,3}\.\d{1,3}", k) for k in ENHANCED_EXPLANATIONS)
+
+
+# ---------------------------------------------------------------------------
+# The reader gives the same replies (or the same error) however the bytes arrive.
+# ---------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+reply_line = st.builds(
+    lambda code, sep, text, end: code + sep + text + end,
+    st.sampled_from([b"250", b"251", b"550", b"25", b"2x0", b"199"]),
+    st.sampled_from([b" ", b"-", b""]),
+    st.sampled_from([b"", b"Ok", b"2.1.0 Ok", b"5.1.1 no", b"PIPELINING", b"a\rb", "é".encode()]),
+    st.sampled_from([b"\r\n", b"\n"]))
+
+
+def _replies(data: bytes, enhanced: bool, step: int) -> list[object]:
+    reader, got = ReplyReader(enhanced), []
+    for i in range(0, len(data), step):
+        reader.feed(data[i : i + step])
+        try:
+            while (reply := reader.next_reply()) is not None:
+                got.append(reply)
+        except RemoteProtocolError as exc:  # the error is part of the answer
+            got.append((type(exc), str(exc)))
+            break
+    return got
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(reply_line, min_size=1, max_size=10).map(b"".join), st.booleans())
+def test_the_reader_reads_the_same_whole_or_in_pieces(data: bytes, enhanced: bool) -> None:
+    whole = _replies(data, enhanced, len(data))
+    assert _replies(data, enhanced, 1) == whole
+    assert _replies(data, enhanced, 3) == whole
+
+
+def test_to_bytes_is_the_wire_lines_each_ended_by_crlf() -> None:
+    reply = Reply(250, ("mx Hello c", "PIPELINING", "HELP"), "2.0.0")
+    for enhanced in (False, True):
+        wire = "".join(f"{ln}\r\n" for ln in reply.to_lines(enhanced)).encode()
+        assert reply.to_bytes(enhanced) == wire == reply.to_bytes(enhanced, utf8=True)

@@ -440,3 +440,114 @@ def test_byte_by_byte_equals_all_at_once() -> None:
     assert bytewise.steps == whole.steps
     assert bytewise.output == whole.output
     assert len(whole.of_type(MessageReceived)) == 1
+
+
+# ---------------------------------------------------------------------------
+# Configuration is immutable; the EHLO reply is what the configuration says.
+# ---------------------------------------------------------------------------
+def test_server_config_is_frozen_and_replace_makes_a_new_one() -> None:
+    import dataclasses
+
+    cfg = ServerConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.require_auth = True  # type: ignore[misc]
+    strict = dataclasses.replace(cfg, require_auth=True, max_message_size=100)
+    assert strict.require_auth and not cfg.require_auth
+    with pytest.raises(LocalProtocolError):
+        dataclasses.replace(cfg, bare_line_endings="ignore")
+
+
+def _ehlo_lines(cfg: ServerConfig) -> list[str]:
+    run = run_server(b"EHLO c.example\r\n", cfg)
+    reply = run.steps[0][1]
+    assert reply is not None
+    return list(reply.lines)
+
+
+def test_the_ehlo_reply_follows_the_config_of_each_connection() -> None:
+    import dataclasses
+
+    cfg = ServerConfig(hostname="mx.example.com")
+    assert _ehlo_lines(cfg) == ["mx.example.com Hello c.example", *cfg.extensions()]
+    smaller = dataclasses.replace(cfg, max_message_size=100, pipelining=False)
+    assert _ehlo_lines(smaller) == ["mx.example.com Hello c.example", "SIZE 100",
+                                    "ENHANCEDSTATUSCODES", "8BITMIME", "SMTPUTF8", "HELP"]
+    assert _ehlo_lines(cfg)[1:] == cfg.extensions()  # the first config is unchanged
+
+
+def test_queue_ids_count_per_connection() -> None:
+    # The engine's own queue ids restart with every connection.
+    seen = []
+    for _ in range(3):
+        run = run_server(b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n"
+                         b"RCPT TO:<x@y.example>\r\nDATA\r\nhi\r\n.\r\n")
+        seen.append(run.steps[-1][1])
+    assert seen[0] == seen[1] == seen[2] == Reply.of(250, "Ok: queued as 12345", "2.0.0")
+
+
+def test_queue_ids_from_the_config() -> None:
+    ids = iter(["1A", "1B"])
+    cfg = ServerConfig(queue_ids=lambda: next(ids))
+    msg = b"MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nDATA\r\nhi\r\n.\r\n"
+    run = run_server(b"EHLO c\r\n" + msg + msg, cfg)
+    assert [r.text for e, r in run.steps if isinstance(e, MessageReceived)] == [  # type: ignore[union-attr]
+        "Ok: queued as 1A", "Ok: queued as 1B"]
+
+
+@pytest.mark.parametrize(("params", "smtputf8", "body"), [
+    (b"", False, "7BIT"), (b" SIZE=10", False, "7BIT"), (b" BODY=8bitmime", False, "8BITMIME"),
+    (b" SMTPUTF8 BODY=7BIT SIZE=3", True, "7BIT")])
+def test_the_envelope_after_mail_from(params: bytes, smtputf8: bool, body: str) -> None:
+    run = run_server(b"EHLO c\r\nMAIL FROM:<a@b.example>" + params + b"\r\n")
+    env = run.server.envelope
+    assert (env.mail_from, env.smtputf8, env.body, env.rcpt_tos) == (
+        "a@b.example", smtputf8, body, [])
+    assert env.mail_params == run.events[-1].params  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lines_in", [
+    b"NOOP\r\n", b"EHLO c\r\n", b"EHLO c\r\nMAIL FROM:<a@b.example>\r\n",
+    b"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n", b"x" * 600])
+def test_an_empty_buffer_means_need_data_then_closed(lines_in: bytes) -> None:
+    server = run_server(lines_in).server
+    assert server.next_event() is NEED_DATA
+    under_way = server.state in (State.MAIL, State.RCPT, State.DATA)
+    server.receive_data(b"")
+    closed = server.next_event()
+    assert isinstance(closed, ConnectionClosed) and closed.discarded == under_way
+
+
+# ---------------------------------------------------------------------------
+# Issue 12 item 10: addresses that hide their text (bidi controls, control codes).
+# ---------------------------------------------------------------------------
+HIDDEN = ["\u202e", "\u202a", "\u202d", "\u2066", "\u2069", "\u200e", "\u200f", "\u009b",
+          "\u0085", "\u007f"]
+
+
+@pytest.mark.parametrize("char", HIDDEN, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("where", ["local", "domain"])
+def test_smtputf8_sender_with_a_hidden_character_is_refused_553_5_1_7(
+        char: str, where: str) -> None:
+    address = f"b{char}ob@example.org" if where == "local" else f"bob@exa{char}mple.org"
+    run = run_server(f"EHLO c\r\nMAIL FROM:<{address}> SMTPUTF8\r\n".encode())
+    event, reply = run.steps[-1]
+    assert isinstance(event, BadCommand) and reply is not None
+    assert (reply.code, reply.enhanced) == (553, "5.1.7")
+    assert f"U+{ord(char):04X}" in reply.text
+    assert run.server.state is State.READY
+
+
+@pytest.mark.parametrize("char", HIDDEN, ids=lambda c: f"U+{ord(c):04X}")
+def test_smtputf8_recipient_with_a_hidden_character_is_refused_553_5_1_3(char: str) -> None:
+    run = run_server(f"EHLO c\r\nMAIL FROM:<bob@example.org> SMTPUTF8\r\n"
+                     f"RCPT TO:<al{char}ice@例え.jp>\r\nRCPT TO:<alice@例え.jp>\r\n".encode())
+    (_, refused), (event, accepted) = run.steps[-2], run.steps[-1]
+    assert refused is not None and (refused.code, refused.enhanced) == (553, "5.1.3")
+    assert isinstance(event, RcptTo) and accepted is not None and accepted.code == 250
+    assert run.server.envelope.rcpt_tos == ["alice@例え.jp"]
+
+
+def test_plain_utf8_addresses_are_still_accepted() -> None:
+    run = run_server("EHLO c\r\nMAIL FROM:<jörg@bücher.example> SMTPUTF8\r\n"
+                     "RCPT TO:<用户@例子.广告>\r\n".encode())
+    assert run.codes[-2:] == [250, 250]

@@ -8,7 +8,9 @@ wire. The same engine runs inside the simulation, behind a real socket in
 * :class:`ServerConnection` - the server side: receives commands, you reply.
 * :class:`ClientConnection` - the client side: you send commands, it parses replies.
 * :class:`MailSender` - a complete client session that delivers messages.
-* :data:`TRANSITIONS` - the state machine, as data; :func:`explain` - what a reply means.
+* :data:`TRANSITIONS` - the state machine, as data; :data:`REPLY_RULES` and
+  :data:`INTERMEDIATE_REPLIES` - which reply may answer which command;
+  :func:`explain` - what a reply means.
 
 STARTTLS is deliberately not offered: smtpsim does not implement TLS, and advertising
 an extension it cannot honour would teach the wrong thing.
@@ -54,12 +56,30 @@ from ._events import (
 from ._replies import ENHANCED_EXPLANATIONS, EXPLANATIONS, Reply, ReplyReader, explain
 from ._sender import MailSender, Outgoing, RecipientResult
 from ._server import ServerConnection
-from ._state import TRANSITIONS, State, in_sequence, next_state
+from ._state import (
+    AUTH_DATA,
+    CREDENTIALS,
+    END_OF_DATA,
+    GREETING,
+    INTERMEDIATE_REPLIES,
+    REPLY_RULES,
+    TRANSITIONS,
+    State,
+    in_sequence,
+    next_state,
+    reply_allowed,
+)
 
 __all__ = [
+    "AUTH_DATA",
+    "CREDENTIALS",
+    "END_OF_DATA",
     "ENHANCED_EXPLANATIONS",
     "EXPLANATIONS",
+    "GREETING",
+    "INTERMEDIATE_REPLIES",
     "NEED_DATA",
+    "REPLY_RULES",
     "TRANSITIONS",
     "Auth",
     "AuthCredentials",
@@ -104,4 +124,5 @@ __all__ = [
     "normalize_line_endings",
     "parse_address",
     "parse_command",
+    "reply_allowed",
 ]

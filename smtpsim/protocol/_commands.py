@@ -15,7 +15,6 @@ may hold UTF-8.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -55,21 +54,25 @@ _LABEL_UTF8 = rf"[A-Za-z0-9{_U}](?:[A-Za-z0-9\-{_U}]*[A-Za-z0-9{_U}])?"
 _LITERAL = r"\[(?:\d{1,3}(?:\.\d{1,3}){3}|IPv6:[0-9A-Fa-f:.]+)\]"
 
 
-def _mailbox_re(atext: str, qstring: str, label: str) -> re.Pattern[str]:
+def _mailbox_source(atext: str, qstring: str, label: str) -> str:
+    """The pattern of a whole mailbox, ``local-part@domain``, from its parts."""
     local = rf"(?:{atext}+(?:\.{atext}+)*|{qstring})"
     domain = rf"(?:{label}(?:\.{label})*|{_LITERAL})"
-    return re.compile(rf"^{local}@{domain}$")
+    return rf"^{local}@{domain}$"
 
 
-@functools.cache
-def _mailbox_utf8() -> re.Pattern[str]:
-    """The SMTPUTF8 mailbox pattern (RFC 6531), compiled on first use, not at import:
-    its character classes reach U+10FFFF, which takes ``re`` some 20 ms to compile,
-    while most sessions never see a UTF-8 address."""
-    return _mailbox_re(_ATEXT_UTF8, _QSTRING_UTF8, _LABEL_UTF8)
-
-
-_MAILBOX = _mailbox_re(_ATEXT, _QSTRING, _LABEL)
+_MAILBOX = re.compile(_mailbox_source(_ATEXT, _QSTRING, _LABEL))
+#: The SMTPUTF8 mailbox (RFC 6531), kept as a pattern's text: its character classes
+#: reach U+10FFFF, which takes ``re`` some 20 ms to compile, and most programs never
+#: see a UTF-8 address, so ``re.match`` compiles it on first use (and ``re`` keeps it).
+_MAILBOX_UTF8 = _mailbox_source(_ATEXT_UTF8, _QSTRING_UTF8, _LABEL_UTF8)
+#: Characters no address may hold, even with SMTPUTF8: C0 and C1 controls and DEL
+#: (control codes, not text: U+009B is a terminal's escape sequence), and the
+#: invisible bidirectional controls (U+200E/U+200F, U+202A-U+202E, U+2066-U+2069),
+#: which make an address *display* as another one (Unicode TR #36; the "Trojan
+#: Source" trick, CVE-2021-42574). Refused with 553 and 5.1.7 / 5.1.3 (RFC 3463).
+_FORBIDDEN_IN_ADDRESS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _DOMAIN = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|{_LITERAL})$")
 _ESMTP_KEYWORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]*$")
 #: RFC 5321 §4.5.3.1: 64 octets of local part, 255 of domain.
@@ -107,8 +110,12 @@ def parse_address(text: str, *, utf8: bool = False, null_ok: bool = False) -> st
             raise ValueError("malformed source route")
     if inner.lower() == "postmaster":
         return inner
-    pattern = _mailbox_utf8() if utf8 else _MAILBOX
-    if not pattern.match(inner):
+    if utf8:
+        bad = _FORBIDDEN_IN_ADDRESS.search(inner)
+        if bad is not None:
+            raise ValueError(f"the address holds the control character "
+                             f"U+{ord(bad.group()):04X}, which no address may hold")
+    if not (re.match(_MAILBOX_UTF8, inner) if utf8 else _MAILBOX.match(inner)):
         if not utf8 and not inner.isascii():
             raise ValueError("non-ASCII addresses need the SMTPUTF8 extension")
         raise ValueError(f"{inner!r} is not a valid mailbox (local-part@domain)")
@@ -122,9 +129,7 @@ def parse_address(text: str, *, utf8: bool = False, null_ok: bool = False) -> st
 
 def _format_params(params: tuple[tuple[str, str | None], ...]) -> str:
     """`` K=V K2`` for ``(("K", "V"), ("K2", None))``: the parameters after a path."""
-    if not params:  # the usual case, without building a generator for nothing
-        return ""
-    return "".join([f" {k}={v}" if v is not None else f" {k}" for k, v in params])
+    return "".join(f" {k}={v}" if v is not None else f" {k}" for k, v in params)
 
 
 # ---------------------------------------------------------------------------

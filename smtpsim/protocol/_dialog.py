@@ -14,11 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._events import NEED_DATA, ConnectionClosed, MessageReceived, MessageRejected, ServerEvent
-from ._fast import slot_filler
 from ._replies import Reply
 from ._sender import MailSender
 from ._server import ServerConnection
-from ._state import S_CLOSED, State
+from ._state import State
 
 __all__ = ["Policy", "WireLine", "converse"]
 
@@ -50,18 +49,12 @@ def _lines(data: bytes) -> list[str]:
     return parts
 
 
-#: ``WireLine(flight, dir, line, state, end_of_data=False)``, built the fast way (see
-#: ._fast): a dialog records dozens of lines (a 2 KB message alone is 30).
-_wire_line = slot_filler(WireLine)
-
-
 def _record(out: list[WireLine], flight: int, direction: str, data: bytes,
             state: State, end_of_data: bool = False) -> None:
     """Append ``WireLine(flight, direction, line, state, end_of_data)`` for each line
     of ``data``."""
-    append, wire_line = out.append, _wire_line
     for line in _lines(data):
-        append(wire_line(flight, direction, line, state, end_of_data))
+        out.append(WireLine(flight, direction, line, state, end_of_data))
 
 
 def converse(sender: MailSender, server: ServerConnection, policy: Policy | None = None, *,
@@ -89,19 +82,18 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
     last_flight, last_state = 0, server.state
     if record:
         _record(out, flight, "S", to_client, server.state)
-    next_event, send, default_reply = server.next_event, server.send, server.default_reply
     while flight < max_flights:
         if to_client:
             sender.receive_data(to_client)
-        if server.state is S_CLOSED:
+        if server.state is State.CLOSED:
             sender.receive_data(b"")  # the server hung up after its last reply
         to_server = sender.data_to_send()
         if not to_server:
             # Nothing more to say. b"" would mean EOF to the server, so only a client
             # that has finished hangs up; either way the dialog is over.
-            if sender.done and server.state is not S_CLOSED:
+            if sender.done and server.state is not State.CLOSED:
                 server.receive_data(b"")
-                next_event()
+                server.next_event()
             break
         flight += 1
         if record:
@@ -112,24 +104,22 @@ def converse(sender: MailSender, server: ServerConnection, policy: Policy | None
             _record(out, flight, "C", to_server, server.state)
         server.receive_data(to_server)
         replies: list[bytes] = []
-        while (event := next_event()) is not NEED_DATA:
-            # (The engine makes its events of exactly these types: no isinstance needed.)
-            kind = type(event)
-            if kind is ConnectionClosed:
+        while (event := server.next_event()) is not NEED_DATA:
+            if isinstance(event, ConnectionClosed):
                 break
-            reply = (policy(event) if policy else None) or default_reply()
-            data = send(reply)
+            reply = (policy(event) if policy else None) or server.default_reply()
+            data = server.send(reply)
             replies.append(data)
-            eod = kind is MessageReceived or kind is MessageRejected
+            eod = isinstance(event, (MessageReceived, MessageRejected))
             if record or eod:
                 _record(out, flight, "S", data, server.state, eod)
             if not record:
                 last_flight, last_state = flight, server.state
-            elif server.state is S_CLOSED:
+            elif server.state is State.CLOSED:
                 break
         if not replies:
             break
         to_client = b"".join(replies)
     if not record and (not out or out[-1].flight != last_flight):
-        out.append(_wire_line(last_flight, "S", "", last_state))
+        out.append(WireLine(last_flight, "S", "", last_state))
     return out

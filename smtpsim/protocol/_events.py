@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from ..errors import LocalProtocolError
 from ._commands import BadCommand, Command
-from ._fast import slot_filler
 from ._replies import Reply
 
 __all__ = [
@@ -111,9 +110,12 @@ ServerEvent = Command | BadCommand | AuthCredentials | AuthData | MessageReceive
     MessageRejected | ConnectionClosed
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServerConfig:
     """What a server offers and enforces. Every limit has the RFC's or Postfix's default.
+
+    Frozen: a configuration says the same thing for as long as a connection lives. To
+    change a field, make a new one: ``dataclasses.replace(config, require_auth=True)``.
 
     Attributes:
         hostname: the server's name, used in the greeting and the EHLO reply.
@@ -168,9 +170,3 @@ class ServerConfig:
             ext.append("HELP")
         return ext
 
-
-#: The events the engine makes for every message and login, built the fast way
-#: (see ._fast): ``MessageReceived(envelope, content)``,
-#: ``AuthCredentials(mechanism, username, password)``.
-_message_received = slot_filler(MessageReceived)
-_credentials = slot_filler(AuthCredentials)

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from ..errors import LocalProtocolError, RemoteProtocolError
-from ._fast import remember, slot_filler
 
 __all__ = [
     "ENHANCED_EXPLANATIONS",
@@ -75,16 +73,7 @@ class Reply:
     @classmethod
     def of(cls, code: int, text: str = "", enhanced: str | None = None) -> Reply:
         """A reply whose text may hold several lines separated by ``\\n``."""
-        if cls is Reply and type(code) is int and type(text) is str and (
-                enhanced is None or type(enhanced) is str):
-            return known_reply(code, tuple(text.split("\n")), enhanced)
         return cls(code, tuple(text.split("\n")), enhanced)
-
-    @classmethod
-    def _trusted(cls, code: int, lines: tuple[str, ...], enhanced: str | None = None) -> Reply:
-        """Engine-internal fast path: a reply whose parts are already known to be valid,
-        built without checking them again (the checks cost more than the object)."""
-        return _fill_reply(code, lines, enhanced)  # its slots filled directly (._fast)
 
     @property
     def kind(self) -> int:
@@ -93,15 +82,15 @@ class Reply:
 
     @property
     def is_success(self) -> bool:
-        return self.code // 100 == 2  # self.kind == 2, without a second property call
+        return self.code // 100 == 2
 
     @property
     def is_transient(self) -> bool:
-        return self.code // 100 == 4  # self.kind == 4, without a second property call
+        return self.code // 100 == 4
 
     @property
     def is_permanent(self) -> bool:
-        return self.code // 100 == 5  # self.kind == 5, without a second property call
+        return self.code // 100 == 5
 
     @property
     def text(self) -> str:
@@ -131,97 +120,11 @@ class Reply:
 
     def to_bytes(self, enhanced: bool = True, utf8: bool = False) -> bytes:
         """The reply as it goes on the wire, every line ended by CRLF."""
-        prefix = f"{self.enhanced} " if enhanced and self.enhanced else ""
-        lines = self.lines
-        data = f"{self.code} {prefix}{lines[-1]}\r\n"
-        if len(lines) > 1:
-            # Fast path for to_lines(): "250-" on every line but the last, in one join.
-            head = f"{self.code}-{prefix}"
-            data = head + f"\r\n{head}".join(lines[:-1]) + "\r\n" + data
+        data = "\r\n".join(self.to_lines(enhanced)) + "\r\n"
         return data.encode("utf-8" if utf8 else "ascii", "strict" if utf8 else "replace")
 
     def __str__(self) -> str:
         return "\n".join(self.to_lines())
-
-
-_fill_reply = slot_filler(Reply)
-
-# Memos of immutable Replies and their bytes, bounded (see ._fast.remember).
-
-#: Replies the engine made before (see :func:`known_reply`).
-_KNOWN: dict[tuple[int, tuple[str, ...], str | None], Reply] = {}
-
-
-def known_reply(code: int, lines: tuple[str, ...], enhanced: str | None = None) -> Reply:
-    """``Reply(code, lines, enhanced)``, checked only the first time it is asked for.
-
-    Engine-internal: a server makes the same greeting, EHLO reply and error replies
-    for every connection, and a Reply is immutable, so the one made then is handed
-    out again (:meth:`Reply.of` comes here too).
-    """
-    key = (code, lines, enhanced)
-    reply = _KNOWN.get(key)
-    if reply is None:
-        reply = remember(_KNOWN, key, Reply(code, lines, enhanced))
-    return reply
-
-
-#: Wire bytes already made: ``id(reply) -> [reply, plain bytes, enhanced bytes]``, each
-#: made when first asked for. Keyed by identity, which is safe because the entry holds
-#: the reply: no other object can take its id while the entry exists.
-_WIRE: dict[int, list[Any]] = {}
-
-
-def wire_bytes(reply: Reply, enhanced: bool, utf8: bool = False) -> bytes:
-    """``reply.to_bytes(enhanced, utf8)``, remembered.
-
-    Engine-internal: a server sends the same replies again and again (the greeting,
-    the EHLO reply, ``250 Ok``), and a Reply is immutable, so the bytes made the first
-    time serve every later time. (Under SMTPUTF8, rare, they are made afresh.)
-    """
-    if utf8:
-        return reply.to_bytes(enhanced, utf8)
-    entry = _WIRE.get(id(reply))
-    if entry is None:
-        entry = remember(_WIRE, id(reply), [reply, None, None])
-    slot = 2 if enhanced else 1
-    data: bytes | None = entry[slot]
-    if data is None:
-        data = entry[slot] = reply.to_bytes(bool(enhanced))
-    return data
-
-
-#: Replies already parsed, keyed by the reader's ``enhanced`` flag and their exact bytes.
-_PARSED: dict[tuple[bool, bytes], Reply] = {}
-
-
-def _one_line_reply(line: bytes, enhanced: bool) -> Reply | None:
-    """The Reply that the line-by-line reader makes of ``line``, a whole one-line reply
-    ``b"250 2.0.0 Ok: queued as 1A2B3\\r\\n"``, or None to leave it to that reader.
-
-    Engine-internal fast path for the plain shape only: three digits from 200 to 599,
-    a space, text without CR or LF, and one CRLF. Anything else (a bare LF, a stray
-    CR, a code out of range, not a reply at all) returns None, and the general reader
-    decides, raising its errors. For the plain shape every check ``Reply`` would make
-    has been made here, so the Reply is built without making them again.
-    """
-    # (bytes.isdigit() is true for ASCII digits only, as the reader's [0-9]{3} is; the
-    # final CRLF must hold the line's only CR and only LF.)
-    if not line.endswith(b"\r\n") or line.count(b"\r") != 1 or line.count(b"\n") != 1 \
-            or line[3:4] != b" " or not line[:3].isdigit():
-        return None
-    code = int(line[:3])
-    if not 200 <= code <= 599:
-        return None
-    # (Decoding the text alone or the whole line gives the same text: the first four
-    # octets are ASCII. A "replace" decode never makes a CR or LF.)
-    text = line[4:-2].decode("utf-8", "replace")
-    code_enhanced = None
-    if enhanced:  # as _build: an RFC 3463 code of the reply's class comes off the text
-        head, _, rest = text.partition(" ")
-        if head[:1] == str(code // 100) and _ENHANCED_RE.match(head):
-            code_enhanced, text = head, rest
-    return Reply._trusted(code, (text,), code_enhanced)
 
 
 class ReplyReader:
@@ -235,20 +138,15 @@ class ReplyReader:
     MAX_LINE = 512
 
     def __init__(self, enhanced: bool = False) -> None:
-        # What arrived and is not read yet. Immutable bytes rather than a bytearray:
-        # a flight of replies usually comes in one piece, and is then read without
-        # copying it first, each reply a slice of it.
-        self._buf = b""
-        self._pending: list[str] = []
-        self._code: int | None = None
-        # The bytes of the reply being read (None once one of its lines was refused).
-        self._raw: bytearray | None = bytearray()
+        self._buf = b""  # what arrived and is not read yet
+        self._pending: list[str] = []  # the text of the lines read of the next reply
+        self._code: int | None = None  # that reply's code, once its first line is in
         #: Whether to split an RFC 3463 code off the text (set after EHLO).
         self.enhanced = enhanced
 
     def feed(self, data: bytes) -> None:
-        # bytes(data) is data itself when it is bytes already, a copy of a bytearray.
-        self._buf = self._buf + data if self._buf else bytes(data)
+        """Take bytes received from the server."""
+        self._buf += data
 
     def next_reply(self) -> Reply | None:
         """The next complete reply, or None if more bytes are needed.
@@ -256,71 +154,29 @@ class ReplyReader:
         Raises:
             RemoteProtocolError: the server sent something that is not a reply line.
         """
-        buf = self._buf
-        if not buf:  # the usual answer once the replies that arrived are read
-            return None
-        if self._code is None:
-            # Fast path: servers repeat themselves (every RCPT gets "250 2.1.5 Ok"),
-            # and a Reply is immutable, so when the bytes of the next whole reply were
-            # parsed before, the Reply made then is handed out again. Its last line is
-            # the first with no hyphen after the code: for a reply of several lines,
-            # the one that starts with the same code and a space. (Only a whole reply
-            # parsed before is ever found in _PARSED, so a hit is always right; anything
-            # unusual misses and is read the general way.)
-            if buf[3:4] == b"-":
-                last = buf.find(b"\n" + buf[:3] + b" ")
-                i = -1 if last < 0 else buf.find(b"\n", last + 1)
-            else:
-                i = buf.find(b"\n")
-            if i >= 0:
-                end = i + 1
-                key = buf if end == len(buf) else buf[:end]
-                reply = _PARSED.get((self.enhanced, key))
-                if reply is None:
-                    # A one-line reply not seen before ("250 2.0.0 Ok: queued as
-                    # 1A2B3" is new every time): read it in one go when it has the
-                    # plain shape, else line by line below.
-                    reply = _one_line_reply(key, self.enhanced)
-                    if reply is not None:
-                        remember(_PARSED, (self.enhanced, key), reply)
-                if reply is not None:
-                    self._buf = buf[end:]
-                    return reply
-        # The general way: line by line. ``pos`` is where the unread bytes start.
-        pos = 0
-        try:
-            while True:
-                i = buf.find(b"\n", pos)
-                if i < 0:
-                    if len(buf) - pos > 4 * self.MAX_LINE:
-                        raise RemoteProtocolError("reply line too long")
-                    return None
-                if self._raw is not None:
-                    self._raw += buf[pos : i + 1]
-                raw = buf[pos:i].rstrip(b"\r")
-                pos = i + 1
-                m = _REPLY_LINE_RE.match(raw)
-                line = raw.decode("utf-8", "replace")
-                if m is None:
-                    self._raw = None
-                    raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
-                code = int(m.group(1))
-                if self._code is not None and code != self._code:
-                    self._raw = None
-                    raise RemoteProtocolError(
-                        f"reply code changed inside a multi-line reply: {line!r}")
-                self._code = code
-                self._pending.append(line[4:])
-                if len(line) > 3 and line[3] == "-":
-                    continue
-                lines, self._pending, self._code = self._pending, [], None
-                whole, self._raw = self._raw, bytearray()
-                reply = self._build(code, lines)
-                if whole is not None:
-                    remember(_PARSED, (self.enhanced, bytes(whole)), reply)
-                return reply
-        finally:
-            self._buf = buf[pos:]  # whatever happened, the lines read are consumed
+        while self._buf:
+            buf = self._buf
+            i = buf.find(b"\n")
+            if i < 0:
+                if len(buf) > 4 * self.MAX_LINE:
+                    raise RemoteProtocolError("reply line too long")
+                return None
+            raw, self._buf = buf[:i].rstrip(b"\r"), buf[i + 1 :]  # the line is consumed
+            m = _REPLY_LINE_RE.match(raw)
+            line = raw.decode("utf-8", "replace")
+            if m is None:
+                raise RemoteProtocolError(f"not an SMTP reply line: {line!r}")
+            code = int(m.group(1))
+            if self._code is not None and code != self._code:
+                raise RemoteProtocolError(
+                    f"reply code changed inside a multi-line reply: {line!r}")
+            self._pending.append(line[4:])
+            if m.group(2) == b"-":
+                self._code = code  # RFC 5321 §4.2.1: a hyphen says more lines follow
+                continue
+            lines, self._pending, self._code = self._pending, [], None
+            return self._build(code, lines)
+        return None
 
     def _build(self, code: int, lines: list[str]) -> Reply:
         enhanced = None

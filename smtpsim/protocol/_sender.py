@@ -15,7 +15,6 @@ again later; a 5xx means bounce.
 from __future__ import annotations
 
 import base64
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +23,8 @@ from ..errors import LocalProtocolError
 from ._client import ClientConnection, ReplyReceived
 from ._commands import Auth, Command, Data, Ehlo, Helo, MailFrom, Quit, RcptTo, Rset
 from ._events import NEED_DATA, ConnectionClosed
-from ._fast import slot_filler
 from ._replies import Reply
-from ._state import END_OF_DATA, GREETING, S_MAIL, S_RCPT, in_sequence
+from ._state import END_OF_DATA, GREETING, State, in_sequence, reply_allowed
 
 __all__ = ["MailSender", "Outgoing", "RecipientResult"]
 
@@ -70,10 +68,6 @@ class RecipientResult:
 
 _STATUS = {2: "sent", 4: "deferred"}
 
-#: ``RecipientResult(message, recipient, reply, phase)`` for every recipient of every
-#: message, built the fast way (see ._fast).
-_result = slot_filler(RecipientResult)
-
 
 @dataclass(slots=True)
 class _Txn:
@@ -93,33 +87,11 @@ def _needs_utf8(msg: Outgoing) -> bool:
 _ENDED_EARLY = Reply.of(451, "Session ended before the message was sent", "4.4.2")
 
 
-#: The commands without arguments: frozen and all alike, so one of each serves every
-#: session.
-_DATA, _RSET, _QUIT = Data(), Rset(), Quit()
-
-
-@functools.lru_cache(maxsize=64)
 def _auth_plain(user: str, password: str) -> Auth:
     """``AUTH PLAIN`` with its initial response, base64 of ``\\0user\\0password``
-    (RFC 4616). Remembered: a client logs in with the same account session after
-    session, and the command is immutable."""
+    (RFC 4616)."""
     token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
     return Auth("PLAIN", token)
-
-
-# The same for the commands a sender makes with the same text session after session:
-# its EHLO (or HELO) and a RCPT TO for each address it sends to. Commands are frozen, so
-# one object serves every session, and the client engine remembers its bytes.
-@functools.lru_cache(maxsize=64)
-def _hello(helo: str, extended: bool) -> Ehlo | Helo:
-    """``Ehlo(helo)`` or ``Helo(helo)``, remembered."""
-    return Ehlo(helo) if extended else Helo(helo)
-
-
-@functools.lru_cache(maxsize=1024)
-def _rcpt_to(address: str) -> RcptTo:
-    """``RcptTo(address)``, remembered."""
-    return RcptTo(address)
 
 
 class MailSender:
@@ -160,8 +132,6 @@ class MailSender:
     # -- I/O ---------------------------------------------------------------
     def data_to_send(self) -> bytes:
         """Bytes the session wants written to the server, since the last call."""
-        # (A list of chunks, joined once: one flight is often one chunk, the
-        # message content, which the join then hands over without copying it.)
         out = b"".join(self._out)
         self._out = []
         return out
@@ -169,10 +139,9 @@ class MailSender:
     def receive_data(self, data: bytes) -> None:
         """Bytes from the server (``b""`` when it closed the connection)."""
         self.client.receive_data(data)
-        next_event = self.client.next_event
         while not self.done:
-            event = next_event()
-            if type(event) is ReplyReceived:  # the usual case, asked first
+            event = self.client.next_event()
+            if isinstance(event, ReplyReceived):
                 self._on_reply(event.to, event.reply)
             elif event is NEED_DATA:
                 return
@@ -186,12 +155,10 @@ class MailSender:
 
     # -- outcomes ------------------------------------------------------------
     def _settle(self, index: int, recipients: Sequence[str], reply: Reply, phase: str) -> None:
-        # (No result yet, the usual case at the end of the first message: nothing to
-        # look up.)
-        known = {(r.message, r.recipient) for r in self.results} if self.results else ()
+        known = {(r.message, r.recipient) for r in self.results}
         for rcpt in recipients:
             if (index, rcpt) not in known:
-                self.results.append(_result(index, rcpt, reply, phase))
+                self.results.append(RecipientResult(index, rcpt, reply, phase))
 
     def _settle_rest(self, reply: Reply, phase: str) -> None:
         start = self._txn.index if self._txn else self._next
@@ -218,9 +185,8 @@ class MailSender:
             return
         # The step is looked up in _NEXT_STEP (after this class) by what the reply
         # answers: a command's verb, or "greeting", "end of data", "unsolicited".
-        verb = to if type(to) is str else to.verb  # type: ignore[union-attr]
-        # (The usual reply, a 2xx to anything but DATA, fits without asking _fits.)
-        if (code // 100 != 2 or verb == "DATA") and not _fits(verb, code):
+        verb = to if isinstance(to, str) else to.verb
+        if not reply_allowed(verb, code):
             # A reply the protocol does not allow here (a 3xx to MAIL, a 2xx to DATA):
             # nobody knows what such a server expects next, so hang up. Nothing was
             # delivered by it, so all that is left waits for another connection.
@@ -235,7 +201,7 @@ class MailSender:
 
     def _on_greeting(self, to: str, reply: Reply) -> None:
         if reply.code == 220:
-            self._send(_hello(self.helo, not self._tried_helo))
+            self._send(Helo(self.helo) if self._tried_helo else Ehlo(self.helo))
         else:
             self._settle_rest(reply, "greeting")
             self._quit(reply)
@@ -245,7 +211,7 @@ class MailSender:
             self._after_hello()
         elif isinstance(to, Ehlo) and reply.is_permanent and not self._tried_helo:
             self._tried_helo = True
-            self._send(_hello(self.helo, False))
+            self._send(Helo(self.helo))
         else:
             self._settle_rest(reply, "ehlo")
             self._quit(reply)
@@ -346,8 +312,8 @@ class MailSender:
         self._send(MailFrom(msg.sender, tuple(params)))
         if self._pipelined():
             for rcpt in msg.recipients:
-                self._send(_rcpt_to(rcpt))
-            self._send(_DATA)
+                self._send(RcptTo(rcpt))
+            self._send(Data())
 
     def _on_rcpt(self, to: RcptTo, reply: Reply) -> None:
         txn = self._txn
@@ -362,25 +328,25 @@ class MailSender:
         if txn.rcpts_sent < len(txn.message.recipients):
             self._send_next_rcpt(txn)
         elif txn.accepted:
-            self._send(_DATA)
+            self._send(Data())
         else:
             self._finish_txn()
 
     def _send_next_rcpt(self, txn: _Txn) -> None:
         # Counted, not looked up: a recipient listed twice must not loop forever.
-        self._send(_rcpt_to(txn.message.recipients[txn.rcpts_sent]))
+        self._send(RcptTo(txn.message.recipients[txn.rcpts_sent]))
         txn.rcpts_sent += 1
 
     def _finish_txn(self) -> None:
         self._txn = None
-        if self.client.state in (S_MAIL, S_RCPT):
+        if self.client.state in (State.MAIL, State.RCPT):
             # RFC 5321 §4.1.1.5: abandon a half-open transaction before the next one.
             self._send_rset_then_next()
             return
         self._start_next()
 
     def _send_rset_then_next(self) -> None:
-        self._send(_RSET)  # its reply starts the next message
+        self._send(Rset())  # its reply starts the next message
 
     def _quit(self, reply: Reply | None) -> None:
         if reply is not None and reply.code == 421:
@@ -391,7 +357,7 @@ class MailSender:
             # than 421): there is nothing polite left to say, so just hang up.
             self.done = True
             return
-        self._send(_QUIT)
+        self._send(Quit())
 
 
 #: The sender's next step after a reply, by what the reply answers (see
@@ -410,20 +376,6 @@ _NEXT_STEP: dict[str, Callable[[MailSender, Any, Reply], None]] = {
     "unsolicited": MailSender._on_quit,  # a 421 nobody asked for
 }
 
-
-def _fits(verb: str, code: int) -> bool:
-    """Whether the protocol lets ``code`` answer ``verb`` (or the greeting, or the end
-    of data): a refusal answers anything; a 2xx anything but DATA; and a 3xx only DATA
-    (354, RFC 5321 §4.3.2) and AUTH (334, a challenge, RFC 4954)."""
-    kind = code // 100
-    if kind == 2:
-        return verb != "DATA"
-    if kind == 3:
-        return (verb, code) in _INTERMEDIATE
-    return kind in (4, 5)
-
-
-_INTERMEDIATE = {("DATA", 354), ("AUTH", 334)}
 
 _PHASES = {"EHLO": "ehlo", "HELO": "ehlo", "AUTH": "auth", "MAIL": "mail", "RCPT": "rcpt",
            "DATA": "data", "RSET": "connection", "QUIT": "connection"}

@@ -18,13 +18,32 @@ Rules this file keeps (as h11 does for HTTP):
   closes the connection.
 * A command is *in sequence* in a state exactly when the table has an entry for it
   there with a 2xx or 3xx reply. Anything else earns ``503 Bad sequence of commands``.
+* Which reply may answer which command lives in :data:`REPLY_RULES` (and the 3xx
+  replies that exist in :data:`INTERMEDIATE_REPLIES`), next to the transitions: the
+  server engine will not send anything else, and the client engine hangs up on a
+  server that does. A 2xx or 3xx that the rules allow is exactly what
+  :data:`TRANSITIONS` has an entry for, somewhere (a test holds them to it).
 """
 
 from __future__ import annotations
 
 import enum
 
-__all__ = ["TRANSITIONS", "State", "in_sequence", "next_state", "sequence_hint"]
+__all__ = [
+    "AUTH_DATA",
+    "CREDENTIALS",
+    "END_OF_DATA",
+    "GREETING",
+    "INTERMEDIATE_REPLIES",
+    "REPLY_RULES",
+    "TRANSITIONS",
+    "State",
+    "in_sequence",
+    "next_state",
+    "reply_allowed",
+    "reply_error",
+    "sequence_hint",
+]
 
 
 class State(enum.Enum):
@@ -49,19 +68,8 @@ class State(enum.Enum):
     #: QUIT answered 221 (or 421, or the connection dropped).
     CLOSED = "CLOSED"
 
-    # Members are singletons compared by identity, so the identity hash is correct;
-    # Enum's own __hash__ runs in Python and showed up on every table lookup.
-    __hash__ = object.__hash__
-
 
 S = State
-
-# The same members under plain module names, for the engines' hot paths. On Python
-# 3.11 reading a member off an Enum class (``State.READY``) runs through
-# ``EnumType.__getattr__`` and costs several times a global read, and the engines look
-# at the state on every event.
-S_CONNECTED, S_GREETED, S_NO_SERVICE, S_READY, S_AUTH, S_MAIL, S_RCPT, S_DATA, S_CLOSED = (
-    S.CONNECTED, S.GREETED, S.NO_SERVICE, S.READY, S.AUTH, S.MAIL, S.RCPT, S.DATA, S.CLOSED)
 
 #: The events that move the machine besides commands (those are keyed by their verb).
 GREETING = "greeting"
@@ -108,12 +116,11 @@ TRANSITIONS: dict[tuple[State, str, int], State] = {
 def next_state(state: State, event: str, code: int) -> State:
     """The state after ``event`` in ``state`` was answered with reply ``code``."""
     if code == 421:
-        return S_CLOSED
+        return State.CLOSED
     return TRANSITIONS.get((state, event, code // 100), state)
 
 
-#: ``(state, event)`` pairs that :data:`TRANSITIONS` lets succeed (a 2xx or 3xx reply),
-#: read from the table once: the engines ask on every command.
+#: ``(state, event)`` pairs that :data:`TRANSITIONS` lets succeed (a 2xx or 3xx reply).
 _IN_SEQUENCE = frozenset((state, event) for state, event, kind in TRANSITIONS if kind in (2, 3))
 
 
@@ -132,6 +139,63 @@ _HINTS = {
     "AUTH": {S.GREETED: "send EHLO first", S.MAIL: "AUTH not allowed during a mail transaction",
              S.RCPT: "AUTH not allowed during a mail transaction"},
 }
+
+
+#: The answer to complete credentials (RFC 4954 §4: 235 or 535, never another
+#: challenge). :data:`TRANSITIONS` moves it under the step that carried it ("AUTH" with
+#: an initial response, or "auth data"); only the question "which reply may answer?"
+#: tells it apart.
+CREDENTIALS = "credentials"
+
+#: Which reply classes may answer each event (a command verb, or "greeting", "end of
+#: data", "auth data", "credentials"). Both engines read it: the server refuses to send
+#: anything else (a bug in the caller), the client hangs up on a server that does.
+#:
+#: * a refusal (4xx, 5xx) may answer anything (RFC 5321 §4.2.5);
+#: * a 2xx anything but DATA, which is answered "go ahead" (354) or refused;
+#: * a 3xx only DATA and the steps of AUTH, with the one code of
+#:   :data:`INTERMEDIATE_REPLIES`.
+REPLY_RULES: dict[str, tuple[int, ...]] = {
+    GREETING: (2, 4, 5),
+    **dict.fromkeys(("EHLO", "HELO"), (2, 4, 5)),
+    "AUTH": (2, 3, 4, 5),
+    AUTH_DATA: (2, 3, 4, 5),
+    CREDENTIALS: (2, 4, 5),
+    "MAIL": (2, 4, 5),
+    "RCPT": (2, 4, 5),
+    "DATA": (3, 4, 5),
+    END_OF_DATA: (2, 4, 5),
+    **dict.fromkeys(("RSET", "NOOP", "VRFY", "HELP", "QUIT"), (2, 4, 5)),
+}
+
+#: The intermediate (3xx) replies that exist, by the event they answer: DATA's "start
+#: mail input" (RFC 5321 §4.3.2) and AUTH's base64 challenge (RFC 4954 §4).
+INTERMEDIATE_REPLIES: dict[str, int] = {"DATA": 354, "AUTH": 334, AUTH_DATA: 334}
+
+
+def reply_error(event: str, code: int) -> str | None:
+    """Why reply ``code`` may not answer ``event`` (see :data:`REPLY_RULES`); None
+    when it may."""
+    kind = code // 100
+    classes = REPLY_RULES.get(event)
+    if classes is None:
+        return f"{event!r} is not something a reply answers"
+    if kind not in classes:
+        if kind == 3:
+            return (f"a 3xx reply only answers DATA (354) or a step of AUTH (334), "
+                    f"not {event}")
+        if kind == 2 and event == "DATA":
+            return "DATA is answered with 354 (or 4xx/5xx), not 2xx"
+        return f"a {kind}xx reply cannot answer {event}"
+    if kind == 3 and code != INTERMEDIATE_REPLIES[event]:
+        return (f"{code} cannot answer {event}: {event}'s only 3xx is "
+                f"{INTERMEDIATE_REPLIES[event]}")
+    return None
+
+
+def reply_allowed(event: str, code: int) -> bool:
+    """True when reply ``code`` may answer ``event`` (see :data:`REPLY_RULES`)."""
+    return reply_error(event, code) is None
 
 
 def sequence_hint(state: State, verb: str) -> str:

@@ -38,7 +38,6 @@ from ..protocol import (
     ServerEvent,
     converse,
 )
-from ..protocol._fast import fast_init
 from ..trace import (
     DialogLine,
     Duplicated,
@@ -79,7 +78,6 @@ class Link:
     down: list[tuple[float, float]] = field(default_factory=list)
 
 
-@fast_init  # (a record made at every hop: see smtpsim.protocol._fast)
 @dataclass(frozen=True, slots=True)
 class SessionResult:
     """How one SMTP session went: whether it connected, and per-recipient results."""

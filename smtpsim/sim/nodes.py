@@ -19,6 +19,7 @@ moves the bytes between them and keeps the clock.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import zlib
@@ -394,9 +395,7 @@ class SubmissionServer(MTA):
         self.users = dict(users or {})
 
     def server_config(self) -> ServerConfig:
-        cfg = super().server_config()
-        cfg.require_auth = True
-        return cfg
+        return dataclasses.replace(super().server_config(), require_auth=True)
 
     def check_credentials(self, ctx: SessionContext, event: AuthCredentials) -> Reply:
         if self.users.get(event.username) == event.password:

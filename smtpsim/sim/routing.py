@@ -23,7 +23,6 @@ from typing import Any
 
 from .. import message as _message
 from ..protocol import Outgoing, Reply
-from ..protocol._fast import fast_init
 from ..trace import (
     Bounced,
     Deferred,
@@ -41,7 +40,6 @@ from .queue import QueueEntry, RetryPolicy
 __all__ = ["NextHop", "Sender"]
 
 
-@fast_init  # (a record made at every hop: see smtpsim.protocol._fast)
 @dataclass(frozen=True, slots=True)
 class NextHop:
     """Where one recipient goes next: ``local`` delivery, a list of ``hosts`` to try in

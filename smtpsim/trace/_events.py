@@ -26,8 +26,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..protocol._fast import fast_init
-
 __all__ = [
     "EVENT_KINDS",
     "NODE_KINDS",
@@ -345,13 +343,6 @@ EVENT_KINDS: dict[str, type[TraceEvent]] = {
         NetworkDescribed,
     )
 }
-
-# A long run writes millions of these records: each gets an __init__ that fills its
-# slots directly (the records check nothing; see smtpsim.protocol._fast).
-_RECORDS: list[type[TraceEvent]] = [TraceEvent, *EVENT_KINDS.values()]
-for _record in _RECORDS:
-    fast_init(_record)
-
 
 def _tuples(value: Any) -> Any:
     """JSON has only lists; events hold tuples (nested ones too)."""
