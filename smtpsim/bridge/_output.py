@@ -65,7 +65,7 @@ class LinePrinter:
         dropped: lines thrown away because the queue was full.
     """
 
-    def __init__(self, stream: TextIO | None = None, capacity: int = 1000) -> None:
+    def __init__(self, stream: TextIO | None = None, capacity: int = 256) -> None:
         self._stream = stream
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=capacity)
         self.dropped = 0
