@@ -38,7 +38,7 @@ ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
 class Serve:
     """``python -m smtpsim serve --port 0 ARGS`` as a child process."""
 
-    def __init__(self, *args: str, read_stdout: bool = True) -> None:
+    def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "smtpsim", "serve", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
@@ -46,8 +46,6 @@ class Serve:
         first = self.proc.stdout.readline().decode()
         assert first.startswith("listening on 127.0.0.1:"), first
         self.port = int(first.rsplit(":", 1)[1])
-        if read_stdout:
-            self.proc.stdout.readline() if "--scenario" in args else None
 
     def rss_kib(self) -> int:
         """The server process's resident memory, from /proc/<pid>/status."""
@@ -170,42 +168,52 @@ def test_console_line_buffer_is_linear_and_bounded() -> None:
 
 # ----------------------------------------------------------- 3: shutdown race
 
-@pytest.mark.slow
-def test_sigterm_while_connections_queue_gives_421_or_refusal(procs: list[Serve]) -> None:
-    """SIGSTOP, 50 queued connections, SIGTERM, SIGCONT: every client gets a 220 then
-    a 421, a 421 in place of the 220, or a refused connection; no traceback."""
+def _race_once() -> tuple[list[bytes], str]:
     server = Serve("--idle-timeout", "30", "--max-connections", "100")
-    procs.append(server)
-    server.proc.send_signal(signal.SIGSTOP)
-    socks = []
-    for _ in range(50):
-        s = socket.socket()
-        s.settimeout(10)
-        try:
-            s.connect(("127.0.0.1", server.port))
-        except OSError:
+    try:
+        server.proc.send_signal(signal.SIGSTOP)
+        socks = []
+        for _ in range(50):
+            s = socket.socket()
+            s.settimeout(10)
+            try:
+                s.connect(("127.0.0.1", server.port))
+            except OSError:
+                s.close()
+                continue
+            socks.append(s)
+        server.proc.send_signal(signal.SIGTERM)
+        server.proc.send_signal(signal.SIGCONT)
+        outcomes = []
+        for s in socks:
+            data = b""
+            try:
+                while chunk := s.recv(4096):
+                    data += chunk
+            except (ConnectionResetError, TimeoutError) as exc:
+                data += f"<{type(exc).__name__}>".encode()
             s.close()
-            continue
-        socks.append(s)
-    server.proc.send_signal(signal.SIGTERM)
-    server.proc.send_signal(signal.SIGCONT)
-    outcomes = []
-    for s in socks:
-        data = b""
-        try:
-            while chunk := s.recv(4096):
-                data += chunk
-        except (ConnectionResetError, TimeoutError) as exc:
-            data += f"<{type(exc).__name__}>".encode()
-        s.close()
-        outcomes.append(data)
-    _, err = server.proc.communicate(timeout=20)
-    for data in outcomes:
-        ok = (data.startswith(b"220") and data.endswith(
-            b"\r\n421 Service shutting down, closing transmission channel\r\n")) \
-            or data.startswith(b"421 ") or data in (b"", b"<ConnectionResetError>")
-        assert ok, data
-    assert "Traceback" not in err.decode() and "Exception" not in err.decode(), err
+            outcomes.append(data)
+        _, err = server.proc.communicate(timeout=20)
+        return outcomes, err.decode()
+    finally:
+        server.kill()
+
+
+@pytest.mark.slow
+def test_sigterm_while_connections_queue_gives_421_or_refusal() -> None:
+    """SIGSTOP, 50 queued connections, SIGTERM, SIGCONT (four times: the race does not
+    show every time): every client gets a 220 then a 421, a 421 in place of the 220,
+    or a refused (reset) connection; no traceback. Before: in about one trial of six
+    all 50 got 220 and were dropped, with 100 tracebacks on stderr."""
+    goodbye = b"421 Service shutting down, closing transmission channel\r\n"
+    for _ in range(4):
+        outcomes, err = _race_once()
+        for data in outcomes:
+            ok = (data.startswith(b"220") and data.endswith(b"\r\n" + goodbye)) \
+                or data == b"421 4.3.2 " + goodbye[4:] or data == b"<ConnectionResetError>"
+            assert ok, data
+        assert "Traceback" not in err and "Exception" not in err, err
 
 
 # ------------------------------------------------------ 4, 6: bad values, one line
@@ -290,7 +298,7 @@ def test_repeat_with_interval_keeps_every_copy_and_its_number(tmp_path) -> None:
 @pytest.mark.slow
 def test_server_whose_stdout_is_never_read_keeps_greeting(procs: list[Serve]) -> None:
     """Before: after ~320 messages the blocking print() froze the event loop."""
-    server = Serve("--idle-timeout", "30", read_stdout=False)
+    server = Serve("--idle-timeout", "30")  # its stdout is never read
     procs.append(server)
     rcpts = [f"{'u' * 60}{n}@{'d' * 60}.example" for n in range(5)]  # long "accepted" lines
     with smtplib.SMTP("127.0.0.1", server.port, timeout=10) as client:
