@@ -88,6 +88,21 @@ def scenario_limits(quick: bool) -> None:
     proc.send_signal(signal.SIGTERM)
     proc.wait(30)
     print(f"2. serve --scenario --max-connections 5: {greeted} of 30 clients greeted")
+    proc, port = start_serve("--scenario", "classic")
+    drain(proc)
+    body = b"Subject: 100k\r\n\r\n" + (b"y" * 98 + b"\r\n") * 1000
+    count = 30 if quick else 300
+    with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+        client.login("bob@example.com", "secret")
+        client.sendmail("bob@example.com", ["alice@example.com"], body)
+        before = rss_mb(proc.pid)
+        for _ in range(count):
+            client.sendmail("bob@example.com", ["alice@example.com"], body)
+        after = rss_mb(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+    print(f"2. serve --scenario RSS over {count} x 100 KB: {before:.1f} -> {after:.1f} MB "
+          f"(+{after - before:.1f} MB)")
     from smtpsim.scenarios import load
     from smtpsim.sim import ConsoleSession
 

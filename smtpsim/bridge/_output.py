@@ -58,7 +58,8 @@ class LinePrinter:
     """Print lines from an event loop without ever waiting for the reader.
 
     Args:
-        stream: where the lines go (standard output by default).
+        stream: where the lines go (default: standard output, written straight to
+            its file descriptor).
         capacity: how many lines may wait; more are dropped (and counted).
 
     Attributes:
@@ -66,6 +67,8 @@ class LinePrinter:
     """
 
     def __init__(self, stream: TextIO | None = None, capacity: int = 256) -> None:
+        if stream is None and sys.stdout is not sys.__stdout__:
+            stream = sys.stdout  # redirected (a test's capture, say): write through it
         self._stream = stream
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=capacity)
         self.dropped = 0
