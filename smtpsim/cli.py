@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .protocol import (
     NEED_DATA,
@@ -44,10 +44,10 @@ from .protocol import (
 )
 
 if TYPE_CHECKING:
-    from .bridge import StoredMessage
+    from .bridge import Limits, StoredMessage
 
 __all__ = ["SUBCOMMANDS", "build_parser", "cmd_demo", "cmd_serve", "demo_dialog",
-           "demo_message", "main"]
+           "demo_message", "hostname_type", "main", "number_type"]
 
 
 # --------------------------------------------------------------------------- demo
@@ -143,6 +143,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------- serve
 
+def number_type(*, low: float, high: float, unit: str, integer: bool = False,
+                low_open: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number in ``[low, high]`` (``(low, high]`` if
+    ``low_open``), an ``int`` if ``integer``.
+
+    ``float("nan")`` compares false with everything, so a plain ``value <= 0`` check
+    lets it through (and a nan timeout then fires at once); infinity would switch a
+    limit off; ``--port 99999`` used to end in an ``OverflowError`` traceback. All of
+    them are refused here, with the range and its unit in the message.
+    """
+    def show(x: float) -> str:
+        return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+    kind = "a whole number" if integer else "a number"
+    span = (f"above {show(low)} and at most {show(high)}" if low_open
+            else f"from {show(low)} to {show(high)}")
+    wanted = f"must be {kind} {span} {unit}"
+
+    def convert(raw: str) -> float:
+        import math
+
+        try:
+            value: float = int(raw, 10) if integer else float(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{wanted}, not {raw!r}") from None
+        if (not math.isfinite(value) or value > high or value < low
+                or (low_open and value == low)):
+            raise argparse.ArgumentTypeError(f"{wanted}, not {raw}")
+        return value
+    return convert
+
+
+def hostname_type(raw: str) -> str:
+    """An argparse ``type``: ``raw`` if it can be the server's name in ``220 <name>
+    ESMTP``: letters, digits, hyphens and dots (RFC 5321 §2.3.5), or an address
+    literal such as ``[127.0.0.1]``. An empty name, a space (it would shift the rest of
+    the greeting) or a CR or LF (it would end the greeting line early) is refused."""
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f.:]+\]",
+                    raw) and ".." not in raw:
+        return raw
+    raise argparse.ArgumentTypeError(  # repr() shows a CR, LF or control as an escape
+        f"must be a host name (letters, digits, '-' and '.') or an address literal, "
+        f"not {raw!r}")
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` report a bad value as one line on stderr (exit status 2),
+    without the usage block: a script or a log then holds exactly the problem."""
+    def error(message: str) -> NoReturn:
+        parser.exit(2, f"{parser.prog}: {message}\n")
+    parser.error = error  # type: ignore[method-assign]
+
+
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     defaults = ServerConfig()
     p = sub.add_parser("serve", help="run the SMTP engine on a real TCP port",
@@ -150,30 +205,50 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                    "Talk to it with telnet, smtplib or swaks. Stops "
                                    "cleanly on Ctrl-C (SIGINT) or SIGTERM.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
-    p.add_argument("--port", type=int, default=2525,
-                   help="TCP port (%(default)s); 0 picks a free one")
-    p.add_argument("--hostname", default=defaults.hostname,
+    p.add_argument("--port", type=number_type(low=0, high=65535, unit="(a TCP port)",
+                                              integer=True),
+                   default=2525, help="TCP port (%(default)s); 0 picks a free one")
+    p.add_argument("--hostname", default=defaults.hostname, type=hostname_type,
                    help="the server's name in its greeting (%(default)s)")
     p.add_argument("--maildir", metavar="DIR", help="store accepted messages in a Maildir")
     p.add_argument("--trace", metavar="FILE",
                    help="append every dialog line to FILE as JSON Lines")
-    p.add_argument("--max-connections", type=int, default=20, metavar="N",
+    seconds = number_type(low=0, high=86_400, unit="seconds", low_open=True)
+    p.add_argument("--max-connections", default=20, metavar="N",
+                   type=number_type(low=1, high=10_000, unit="clients", integer=True),
                    help="clients served at once; one more gets 421 (%(default)s)")
-    p.add_argument("--idle-timeout", type=float, default=300.0, metavar="S",
+    p.add_argument("--idle-timeout", default=300.0, metavar="S", type=seconds,
                    help="seconds of client silence before 421 (%(default)s)")
-    p.add_argument("--max-size", type=int, default=defaults.max_message_size,
-                   metavar="BYTES", help="largest message accepted (%(default)s)")
+    p.add_argument("--command-timeout", default=600.0, metavar="S", type=seconds,
+                   help="seconds a client has for each command, or for a message's whole "
+                        "content, before 421 (%(default)s)")
+    p.add_argument("--session-timeout", default=3600.0, metavar="S", type=seconds,
+                   help="seconds a connection may last in all (%(default)s)")
+    p.add_argument("--max-size", default=None, metavar="OCTETS",
+                   type=number_type(low=1, high=2**31 - 1, unit="octets", integer=True),
+                   help=f"largest message accepted ({defaults.max_message_size}; with "
+                        "--scenario: the scenario server's own limit)")
     p.add_argument("--scenario", metavar="NAME_OR_FILE",
                    help="serve this scenario's entry server: accepted messages travel its "
                         "simulated network; the delivery summary is printed on exit")
+    _one_line_errors(p)
     p.set_defaults(func=cmd_serve)
 
 
-def _announce(stored: StoredMessage) -> None:
-    env = stored.envelope
-    rcpts = ", ".join(f"<{r}>" for r in env.rcpt_tos)
-    print(f"accepted {stored.queue_id} from <{env.mail_from or ''}> to {rcpts} "
-          f"({len(stored.content)} octets, {stored.peer})", flush=True)
+def _announcer(printer: Callable[[str], None]) -> Callable[[StoredMessage], None]:
+    """The ``on_accept`` hook that prints one line per accepted message.
+
+    Addresses come from the client: they are escaped (:func:`printable`) so that a
+    right-to-left override or a terminal control in one cannot rewrite the line.
+    """
+    from .bridge._output import printable
+
+    def announce(stored: StoredMessage) -> None:
+        env = stored.envelope
+        rcpts = ", ".join(f"<{printable(r)}>" for r in env.rcpt_tos)
+        printer(f"accepted {stored.queue_id} from <{printable(env.mail_from or '')}> to "
+                f"{rcpts} ({len(stored.content)} octets, {stored.peer})")
+    return announce
 
 
 async def _wait_for_signal() -> None:
@@ -189,30 +264,39 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
+def _limits(args: argparse.Namespace) -> Limits:
+    from .bridge import Limits
+
+    return Limits(max_connections=args.max_connections, idle_timeout=args.idle_timeout,
+                  command_timeout=args.command_timeout,
+                  session_timeout=args.session_timeout)
+
+
 async def _serve_scenario(args: argparse.Namespace) -> int:
     from .bridge import JsonlTraceFile
+    from .bridge._output import LinePrinter
     from .bridge._scenario import ScenarioServer
     from .scenarios import load
     from .trace import format_summary, summarize
 
     scenario = load(args.scenario)
-    defaults = ServerConfig()
     ignored = [flag for flag, value, default in (
-        ("--hostname", args.hostname, defaults.hostname),
-        ("--max-size", args.max_size, defaults.max_message_size),
-        ("--max-connections", args.max_connections, 20),
+        ("--hostname", args.hostname, ServerConfig().hostname),
         ("--maildir", args.maildir, None)) if value != default]
     if ignored:
         print(f"smtpsim serve: with --scenario the scenario's server decides; ignoring "
               f"{', '.join(ignored)}", file=sys.stderr, flush=True)
-    net = scenario.build()
+    # Only the outcomes stay in memory (the summary needs no more); a --trace file
+    # still gets every event, as it happens.
+    net = scenario.build(keep="summary")
     trace_file = JsonlTraceFile(args.trace) if args.trace else None
     if trace_file is not None:
         net.trace.subscribe(trace_file)
+    printer = LinePrinter()
     server = ScenarioServer(net, scenario.entry, host=args.host, port=args.port,
-                            idle_timeout=args.idle_timeout,
-                            on_message=lambda m: print(f"accepted {m}; it travels "
-                                                       f"{scenario.name}'s network", flush=True))
+                            limits=_limits(args), max_size=args.max_size,
+                            on_message=lambda m: printer.print(
+                                f"accepted {m}; it travels {scenario.name}'s network"))
     await server.start()
     host, port = server.address
     print(f"listening on {host}:{port}", flush=True)
@@ -223,7 +307,9 @@ async def _serve_scenario(args: argparse.Namespace) -> int:
         await server.close()
         net.run(scenario.until)
         net.finish()
-        print(format_summary(summarize(net.trace)), end="", flush=True)
+        for line in format_summary(summarize(net.trace)).splitlines():
+            printer.print(line)
+        printer.close()
         if trace_file is not None:
             trace_file.close()
     return 0
@@ -233,19 +319,26 @@ async def _serve(args: argparse.Namespace) -> int:
     if args.scenario:
         return await _serve_scenario(args)
 
-    from .bridge import JsonlTraceFile, Limits, Maildir, SMTPBridge
+    from .bridge import JsonlTraceFile, Maildir, SMTPBridge
+    from .bridge._output import LinePrinter
     from .trace import Trace
 
-    config = ServerConfig(hostname=args.hostname, max_message_size=args.max_size)
-    trace = Trace(keep="summary")
+    max_size = ServerConfig().max_message_size if args.max_size is None else args.max_size
+    config = ServerConfig(hostname=args.hostname, max_message_size=max_size)
+    # Nothing reads the trace afterwards: keep only counts; a --trace file (a listener)
+    # still sees every event.
+    trace = Trace(keep="counts")
     trace_file = JsonlTraceFile(args.trace) if args.trace else None
     if trace_file is not None:
         trace.subscribe(trace_file)
     maildir = Maildir(args.maildir) if args.maildir else None
+    printer = LinePrinter()
+    # keep_messages=0: the command line never looks at the in-memory mailbox (each
+    # message is printed, and stored in the Maildir if one is given).
     bridge = SMTPBridge(config, host=args.host, port=args.port, trace=trace,
-                        limits=Limits(max_connections=args.max_connections,
-                                      idle_timeout=args.idle_timeout),
-                        deliver=maildir.deliver if maildir else None, on_accept=_announce)
+                        limits=_limits(args), keep_messages=0,
+                        deliver=maildir.deliver if maildir else None,
+                        on_accept=_announcer(printer.print))
     await bridge.start()
     host, port = bridge.address
     print(f"listening on {host}:{port}", flush=True)
@@ -253,6 +346,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await _wait_for_signal()
     finally:
         await bridge.close()
+        printer.close()
         if trace_file is not None:
             trace_file.close()
     return 0
@@ -275,6 +369,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- list / run
+
+#: The latest simulated time ``--until`` accepts (the scenario format's own limit,
+#: ``smtpsim.scenarios._validate.MAX_SIMULATED_SECONDS``, kept here so that
+#: ``smtpsim --help`` does not import the simulation).
+MAX_SIMULATED_SECONDS = 1e9
 
 def _add_list(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("list", help="list the ready scenarios",
@@ -300,9 +399,13 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("scenario", metavar="NAME_OR_FILE")
     p.add_argument("--format", choices=("text", "jsonl"), default="text",
                    help="text: transcript + summary; jsonl: the whole trace (%(default)s)")
-    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
-    p.add_argument("--until", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--seed", default=None, help="override the scenario's seed",
+                   type=number_type(low=0, high=2**63 - 1, unit="(a seed)", integer=True))
+    p.add_argument("--until", default=None, metavar="SECONDS",
+                   type=number_type(low=0, high=MAX_SIMULATED_SECONDS,
+                                    unit="simulated seconds", low_open=True),
                    help="stop at this simulated time (default: the scenario's, or the end)")
+    _one_line_errors(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -317,9 +420,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario = load(args.scenario)
     except ScenarioError as exc:
         print(f"smtpsim run: {exc}", file=sys.stderr)
-        return 2
-    if args.until is not None and args.until <= 0:
-        print("smtpsim run: --until must be positive", file=sys.stderr)
         return 2
     net = scenario.build(seed=args.seed)
     run_with_progress(net, scenario.until if args.until is None else args.until)
@@ -426,7 +526,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (``sys.exit(main())``)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a bad value (already reported)
+        return exc.code if isinstance(exc.code, int) else 2
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2

@@ -8,7 +8,13 @@ with three subdirectories:
   *renamed* here; a rename is atomic, so a reader never sees half a message;
 * ``cur/`` - a mail reader moves a message here once it has seen it.
 
-No locks are needed, which is why Maildir replaced the single mbox file. A unique
+No locks are needed, which is why Maildir replaced the single mbox file.
+
+Two details make a 250 trustworthy. The rename is itself a change to the ``new/``
+directory, which lives on disk separately from the file: after the rename the
+directory is synced too (``fsync`` on the directory), or a power cut could lose
+the name and so the message. And a mailbox is private: files are created ``0600``
+(owner only), whatever the umask. A unique
 name is ``<seconds>.M<microseconds>P<pid>Q<counter>.<hostname>``: unique on one
 host because one process never reuses a (time, counter) pair.
 
@@ -65,15 +71,18 @@ class Maildir:
         return f"{sec}.M{usec:06d}P{os.getpid()}Q{next(self._counter)}.{self.hostname}"
 
     def add(self, data: bytes) -> Path:
-        """Write ``data`` to ``tmp/``, sync it, rename it into ``new/``; return the path."""
+        """Write ``data`` to ``tmp/`` (mode 0600), sync it, rename it into ``new/``, sync
+        ``new/``; return the path."""
         name = self.unique_name()
         tmp = self.path / "tmp" / name
-        with tmp.open("xb") as fp:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "wb") as fp:
             fp.write(data)
             fp.flush()
             os.fsync(fp.fileno())
         new = self.path / "new" / name
         tmp.rename(new)
+        _sync_directory(new.parent)
         return new
 
     def deliver(self, envelope: Envelope, content: bytes, peer: str = "") -> Path:
@@ -87,6 +96,17 @@ class Maildir:
     def messages(self) -> list[Path]:
         """The files in ``new/``, oldest first (by name)."""
         return sorted((self.path / "new").iterdir(), key=_arrival)
+
+
+def _sync_directory(path: Path) -> None:
+    """``fsync`` a directory, so that a rename into it survives a power cut."""
+    if not hasattr(os, "O_DIRECTORY"):  # pragma: no cover - Windows cannot open one
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _arrival(path: Path) -> tuple[int, ...]:

@@ -16,7 +16,25 @@ Limits (:class:`Limits`), each with a safe default:
   again later`` instead of the greeting, and is disconnected (as Postfix does);
 * ``idle_timeout``: a client silent this long gets ``421 4.4.2`` and is disconnected
   (RFC 5321 §4.5.3.2.7 suggests 5 minutes for a server);
-* the message size limit is the engine's own ``ServerConfig.max_message_size``.
+* ``command_timeout``: the time a client has to finish each command (or the whole
+  content of a message) once the previous reply was sent. The idle timeout alone is
+  per *read*: a client trickling one byte every few seconds would never trip it and
+  could hold a connection slot forever. RFC 5321 §4.5.3.2 gives its timeouts per
+  command for that reason;
+* ``session_timeout``: the longest a connection may last, whatever it does;
+* the line and message size limits are the engine's own (512 octets a command, 1000
+  a text line, ``ServerConfig.max_message_size`` a message): the engine refuses
+  what goes past them and the bridge keeps no more than one bounded line for the
+  trace.
+
+Memory stays flat however long the server runs: :attr:`SMTPBridge.mailbox` is a
+window of the last ``keep_messages`` messages (100 by default, 0 for none), so a
+server left running for a whole lab does not keep every message it ever accepted.
+
+Shutting down (:meth:`SMTPBridge.close`) is race-free: once it has begun, a
+connection the listening socket had already queued is answered ``421 4.3.2``
+at once instead of ``220``, and ``close`` waits for every connection handler, the
+late ones included, so none is left for ``asyncio.run`` to cancel.
 
 Example::
 
@@ -30,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -37,7 +56,7 @@ from typing import Any
 
 from ..protocol import Envelope, Reply, ServerConfig, ServerConnection
 from ..trace import DialogLine, MessageAccepted, SessionClosed, SessionOpened, Trace, TraceEvent
-from ._session import Decide, Session, log, peer_name
+from ._session import SHUTDOWN_REPLY, Decide, Session, log, peer_name
 
 __all__ = ["Deliver", "Limits", "SMTPBridge", "StoredMessage"]
 
@@ -57,18 +76,32 @@ class Limits:
         max_connections: clients served at once; one more gets ``421 4.3.2``.
         idle_timeout: seconds a client may stay silent (even mid-DATA) before
             ``421 4.4.2``; RFC 5321 §4.5.3.2.7 suggests 300.
+        command_timeout: seconds a client has to complete a command line, or a
+            message's whole content, counted from the server's previous reply.
+        session_timeout: seconds a connection may last in all.
         read_size: the most bytes read from a socket at once.
+
+    Raises:
+        ValueError: a limit that is not a finite positive number (``nan`` would
+            compare false with everything and disable the limit silently).
     """
 
     max_connections: int = 20
     idle_timeout: float = 300.0
+    command_timeout: float = 600.0
+    session_timeout: float = 3600.0
     read_size: int = 65536
 
     def __post_init__(self) -> None:
-        if self.max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
-        if self.idle_timeout <= 0:
-            raise ValueError("idle_timeout must be positive")
+        if isinstance(self.max_connections, bool) or not 1 <= self.max_connections <= 100_000:
+            raise ValueError(f"max_connections must be 1..100000, not {self.max_connections}")
+        for name in ("idle_timeout", "command_timeout", "session_timeout"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number of seconds above 0, "
+                                 f"not {value}")
+        if self.read_size < 1:
+            raise ValueError(f"read_size must be at least 1 octet, not {self.read_size}")
 
 
 @dataclass(frozen=True)
@@ -115,16 +148,23 @@ class SMTPBridge:
             only a summary by default (subscribe to it to see every event).
         on_accept: called with each :class:`StoredMessage` once it is stored (the
             CLI prints a line per message with it).
+        keep_messages: how many of the latest accepted messages :attr:`mailbox`
+            holds (0: none; the ``deliver`` hook is where mail is really kept).
 
     Attributes:
-        mailbox: every :class:`StoredMessage` accepted, in order (kept in memory).
+        mailbox: the last ``keep_messages`` :class:`StoredMessage` accepted, oldest
+            first (a bounded window: a long-running server's memory stays flat).
+        accepted: how many messages were accepted in all.
         trace: the trace every session writes to.
     """
 
     def __init__(self, config: ServerConfig | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, limits: Limits | None = None, decide: Decide | None = None,
                  deliver: Deliver | None = None, trace: Trace | None = None,
-                 on_accept: Callable[[StoredMessage], None] | None = None) -> None:
+                 on_accept: Callable[[StoredMessage], None] | None = None,
+                 keep_messages: int = 100) -> None:
+        if keep_messages < 0:
+            raise ValueError(f"keep_messages must not be negative, not {keep_messages}")
         self.config = config or ServerConfig()
         if self.config.queue_ids is None:
             # One counter for the whole server: queue ids must not repeat across
@@ -138,9 +178,13 @@ class SMTPBridge:
         self.deliver = deliver
         self.on_accept = on_accept
         self.trace = trace if trace is not None else Trace(keep="summary")
+        self.keep_messages = keep_messages
         self.mailbox: list[StoredMessage] = []
+        self.accepted = 0
         self._server: asyncio.Server | None = None
         self._sessions: dict[asyncio.Task[None], Session] = {}
+        self._handlers: set[asyncio.Task[None]] = set()  # every connection, refused too
+        self._closing = False
         self._names = itertools.count(1)
         self._start = time.monotonic()
         self._started = False
@@ -153,6 +197,7 @@ class SMTPBridge:
             self._start = time.monotonic()
             self._started = True
         self._closed = asyncio.Event()
+        self._closing = False
         self._server = await asyncio.start_server(self._accept, self.host, self.port)
 
     @property
@@ -174,16 +219,25 @@ class SMTPBridge:
             grace: seconds to let sessions finish what they are answering before
                 they are cancelled.
         """
+        # From here on a newly accepted connection is answered 421 at once (see
+        # _accept): the listening socket may hold connections the kernel accepted
+        # before server.close(), and their handlers start after this point.
+        self._closing = True
         if self._server is not None:
             self._server.close()
-        for session in list(self._sessions.values()):
-            session.stop()
-        tasks = list(self._sessions)
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=grace)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        deadline = asyncio.get_running_loop().time() + grace
+        while True:
+            await asyncio.sleep(0)  # let handlers of just-accepted sockets start
+            if not self._handlers:
+                break
+            for session in list(self._sessions.values()):
+                session.stop()
+            left = deadline - asyncio.get_running_loop().time()
+            _, late = await asyncio.wait(list(self._handlers), timeout=max(left, 0.0))
+            if late and left <= 0:
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -206,17 +260,32 @@ class SMTPBridge:
 
     # -- connections -----------------------------------------------------------
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        name = f"s{next(self._names)}"
-        if len(self._sessions) >= self.limits.max_connections:
-            await self._refuse(name, writer)
-            return
-        server = ServerConnection(self.config)
-        session = Session(server, reader, writer, name=name, emit=self._emit,
-                          decide=self.decide, store=self._store,
-                          idle_timeout=self.limits.idle_timeout,
-                          read_size=self.limits.read_size)
         task = asyncio.current_task()
         assert task is not None
+        self._handlers.add(task)
+        try:
+            await self._handle(reader, writer, task)
+        except asyncio.CancelledError:  # close() ran out of grace: end quietly
+            writer.transport.abort()
+        finally:
+            self._handlers.discard(task)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      task: asyncio.Task[None]) -> None:
+        name = f"s{next(self._names)}"
+        if self._closing:
+            await self._refuse(name, writer, SHUTDOWN_REPLY, "server shutdown")
+            return
+        if len(self._sessions) >= self.limits.max_connections:
+            await self._refuse(name, writer, TOO_MANY, "too many connections")
+            return
+        server = ServerConnection(self.config)
+        limits = self.limits
+        session = Session(server, reader, writer, name=name, emit=self._emit,
+                          decide=self.decide, store=self._store,
+                          idle_timeout=limits.idle_timeout, read_size=limits.read_size,
+                          command_timeout=limits.command_timeout,
+                          session_timeout=limits.session_timeout)
         self._sessions[task] = session
         try:
             await session.run()
@@ -225,26 +294,28 @@ class SMTPBridge:
         finally:
             del self._sessions[task]
 
-    async def _refuse(self, name: str, writer: asyncio.StreamWriter) -> None:
-        """Too many clients: answer the connection with 421 instead of 220, and close.
+    async def _refuse(self, name: str, writer: asyncio.StreamWriter, reply: Reply,
+                      reason: str) -> None:
+        """Answer the connection with a 421 instead of 220, and close.
 
-        Postfix does the same (with an enhanced code, as here); the client's queue
-        will try again later.
+        Too many clients (``421 4.3.2 Too many connections``, as Postfix does), or a
+        connection that arrived while the server shuts down: the client's queue will
+        try again later.
         """
         peer = peer_name(writer)
         base = {"peer": peer, "session": name}
         port = (writer.get_extra_info("sockname") or ("", 0))[1]
         self._emit(SessionOpened, {**base, "port": port})
-        for line in TOO_MANY.to_lines():
+        for line in reply.to_lines():
             self._emit(DialogLine, {**base, "dir": "S", "line": line, "state": "CLOSED"})
         try:
-            writer.write(TOO_MANY.to_bytes())
+            writer.write(reply.to_bytes())
             await writer.drain()
             writer.close()
             await writer.wait_closed()
         except (ConnectionError, OSError):
             pass
-        self._emit(SessionClosed, {**base, "reason": "too many connections"})
+        self._emit(SessionClosed, {**base, "reason": reason})
 
     async def _store(self, envelope: Envelope, content: bytes, peer: str, session: str,
                      reply: Reply) -> None:
@@ -255,9 +326,13 @@ class SMTPBridge:
                 await result
         qid = _queue_id(reply)
         stored = StoredMessage(envelope, content, peer, session, qid, _header_block(content))
-        self.mailbox.append(stored)
+        self.accepted += 1
+        if self.keep_messages:
+            self.mailbox.append(stored)
+            if len(self.mailbox) > self.keep_messages:
+                del self.mailbox[0]
         self._emit(MessageAccepted, {
-            "msg": qid or f"{session}-{len(self.mailbox)}", "peer": peer, "session": session,
+            "msg": qid or f"{session}-{self.accepted}", "peer": peer, "session": session,
             "sender": envelope.mail_from or "", "recipients": tuple(envelope.rcpt_tos),
             "queue_id": qid, "headers": stored.headers})
         if self.on_accept is not None:

@@ -14,9 +14,12 @@ SMTP. It owns one :class:`~smtpsim.protocol.ServerConnection` and repeats:
 4. write all the replies at once (with PIPELINING, a batch of commands gets a batch
    of replies, in order).
 
-Three ways out besides QUIT: the client vanishes (EOF; a half-sent message is thrown
+Ways out besides QUIT: the client vanishes (EOF; a half-sent message is thrown
 away), the client stays silent too long (``421 4.4.2`` - this works in the middle of
-DATA too, since it is the *read* that times out), or the server shuts down
+DATA too, since it is the *read* that times out), the client takes too long over one
+command or one message's content, or the connection has lasted too long in all
+(``421 4.4.2`` too: these stop a "trickle" client that sends a byte every few
+seconds, which no per-read timeout ever catches), or the server shuts down
 (``421 4.3.2``).
 """
 
@@ -58,6 +61,8 @@ Decide = Callable[[ServerEvent], "Reply | Awaitable[Reply | None] | None"]
 Store = Callable[["Envelope", bytes, str, str, Reply], Awaitable[None]]
 
 IDLE_REPLY = Reply.of(421, "Idle timeout, closing connection", "4.4.2")
+COMMAND_TIMEOUT_REPLY = Reply.of(421, "Command timeout, closing connection", "4.4.2")
+SESSION_LIMIT_REPLY = Reply.of(421, "Session time limit reached, closing connection", "4.4.2")
 SHUTDOWN_REPLY = Reply.of(421, "Service shutting down, closing transmission channel", "4.3.2")
 LOCAL_ERROR = Reply.of(451, "Local error in processing; try again later", "4.3.0")
 
@@ -79,13 +84,17 @@ class Session:
         decide: the policy hook (see :data:`Decide`).
         store: keeps an accepted message; raising makes the reply ``451``.
         idle_timeout: seconds of silence before ``421 4.4.2``.
+        command_timeout: seconds to complete one command (or one message's
+            content) after the previous reply, before ``421 4.4.2``.
+        session_timeout: seconds the whole connection may last.
     """
 
     def __init__(self, server: ServerConnection, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter, *, name: str,
                  emit: Callable[[type, dict[str, object]], None],
                  decide: Decide | None, store: Store, idle_timeout: float,
-                 read_size: int = 65536) -> None:
+                 read_size: int = 65536, command_timeout: float = 600.0,
+                 session_timeout: float = 3600.0) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
@@ -96,7 +105,11 @@ class Session:
         self._decide = decide
         self._store = store
         self._idle_timeout = idle_timeout
+        self._command_timeout = command_timeout
+        self._session_timeout = session_timeout
         self._read_size = read_size
+        self._command_deadline = 0.0  # loop time by which the next command must be done
+        self._session_deadline = 0.0
         self._lines = ClientLines()
         self._reading = False
         self._stopping = False
@@ -125,12 +138,15 @@ class Session:
         """Greet, then read, answer and write until the session ends."""
         self._emit(SessionOpened, {"peer": self.peer, "session": self.name,
                                    "port": (self.writer.get_extra_info("sockname") or ("", 0))[1]})
+        now = asyncio.get_running_loop().time()
+        self._session_deadline = now + self._session_timeout
+        self._command_deadline = now + self._command_timeout
         try:
             self._write(self.server.greet())
             while not self.closed and not self._stopping:
                 data = await self._read()
                 if data is None:
-                    self._goodbye(IDLE_REPLY, "idle timeout")
+                    self._time_out()
                     break
                 if self.closed:  # stop() said goodbye while we were waiting
                     break
@@ -147,12 +163,28 @@ class Session:
         finally:
             await self._close()
 
+    def _wait_limit(self) -> float:
+        """How long the next read may wait: the nearest of the three time limits."""
+        now = asyncio.get_running_loop().time()
+        return max(0.0, min(self._idle_timeout, self._command_deadline - now,
+                            self._session_deadline - now))
+
+    def _time_out(self) -> None:
+        """A read timed out: say which limit it was, with a 421."""
+        now = asyncio.get_running_loop().time()
+        if now >= self._session_deadline:
+            self._goodbye(SESSION_LIMIT_REPLY, "session time limit")
+        elif now >= self._command_deadline:
+            self._goodbye(COMMAND_TIMEOUT_REPLY, "command timeout")
+        else:
+            self._goodbye(IDLE_REPLY, "idle timeout")
+
     async def _read(self) -> bytes | None:
-        """The next bytes (``b""`` at EOF), or None after ``idle_timeout`` of silence."""
+        """The next bytes (``b""`` at EOF), or None once a time limit is reached."""
         self._reading = True
         try:
             return await asyncio.wait_for(self.reader.read(self._read_size),
-                                          self._idle_timeout)
+                                          self._wait_limit())
         except asyncio.TimeoutError:
             return None
         except (ConnectionError, OSError):
@@ -179,6 +211,9 @@ class Session:
             reply = await self._reply_to(event)
             data = server.send(reply)
             self._write(data)
+            # The clock for the next command starts with this reply (RFC 5321 §4.5.3.2:
+            # each command has its own timeout; the content after 354 counts as one).
+            self._command_deadline = asyncio.get_running_loop().time() + self._command_timeout
             if server.state is State.CLOSED:
                 self.reason = "QUIT" if reply.code == 221 else f"closed after {reply.code}"
                 return

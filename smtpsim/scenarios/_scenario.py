@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -205,12 +205,23 @@ def _make_nodes(nodes: list[dict[str, Any]]) -> list[Node]:
 
 
 def _schedule(net: Network, msg: dict[str, Any]) -> None:
-    """Put one message entry (``repeat`` copies of it) on the network's clock."""
+    """Put one message entry (``repeat`` copies of it) on the network's clock.
+
+    The copies are scheduled as they come due, not all at once: one process sends
+    copy 1 at ``at``, then waits ``interval`` and sends copy 2, and so on. A run that
+    stops early (``until``) never builds the copies it will not reach, so memory
+    stays flat however large ``repeat`` is. Copies due at the same instant
+    (``interval = 0``) are all scheduled at once, each as its own event. With an
+    interval, the next copy's wait is set before a copy is sent, so it comes before
+    anything that copy causes at the same instant. (One difference from scheduling
+    every copy up front: an event that something else scheduled *earlier* for
+    exactly the instant a copy is due now runs before it.)
+    """
     node = net.nodes[msg["from"]]
-    for k in range(msg.get("repeat", 1)):
-        at = msg.get("at", 0.0) + k * msg.get("interval", 0.0)
+    start, interval, count = msg.get("at", 0.0), msg.get("interval", 0.0), msg.get("repeat", 1)
+
+    def copy_of(k: int) -> Callable[[], Any]:
         subject = msg.get("subject", "").replace("{n}", str(k + 1))
-        action: Callable[[], Any]
         if isinstance(node, App):
             gateway = net.nodes[node.gateway]
             tokens = gateway.api_tokens if isinstance(gateway, Gateway) else {}
@@ -218,13 +229,28 @@ def _schedule(net: Network, msg: dict[str, Any]) -> None:
                        or f"noreply@{node.domain}",
                        "to": list(msg.get("to", [])), "subject": subject,
                        "text": msg.get("body", "")}
-            action = _bind(node.post, payload)
-        else:
-            assert isinstance(node, UserAgent)
-            action = _bind(node.send, list(msg.get("to", [])), subject=subject,
-                           body=msg.get("body", ""), cc=msg.get("cc", []),
-                           bcc=msg.get("bcc", []), sender=msg.get("sender"))
-        net.at(at, action)
+            return _bind(node.post, payload)
+        assert isinstance(node, UserAgent)
+        return _bind(node.send, list(msg.get("to", [])), subject=subject,
+                     body=msg.get("body", ""), cc=msg.get("cc", []),
+                     bcc=msg.get("bcc", []), sender=msg.get("sender"))
+
+    if count == 1 or interval == 0.0:
+        # All due at one instant: each copy gets its own event, as a single message
+        # does (they would all exist at that instant anyway).
+        for k in range(count):
+            net.at(start, copy_of(k))
+        return
+
+    def copies() -> Generator[Any, Any, None]:
+        yield net.clock.timeout(start - net.now)
+        for k in range(count):
+            wait = net.clock.timeout(interval) if k + 1 < count else None
+            copy_of(k)()
+            if wait is not None:
+                yield wait
+
+    net.clock.process(copies())
 
 
 def _bind(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
@@ -272,6 +298,9 @@ def load(scenario: str | Path | Mapping[str, Any] | Scenario) -> Scenario:
             content = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ScenarioError(str(path), f"cannot read the file: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:  # TOML files are UTF-8 (TOML 1.0, "Spec")
+            raise ScenarioError(str(path), f"is not UTF-8 text (byte {exc.start}: "
+                                           f"{exc.object[exc.start:exc.start + 1]!r})") from None
         return load_toml(content, str(path))
     item = _library().joinpath(f"{text}.toml")
     if not item.is_file():

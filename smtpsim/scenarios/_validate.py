@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from datetime import timedelta
 from typing import Any
 
 from ..sim import RetryPolicy
@@ -37,7 +38,30 @@ from ._checks import (
     type_name,
 )
 
-__all__ = ["KINDS", "SERVER_KINDS", "validate"]
+__all__ = ["KINDS", "MAX_REPEAT", "MAX_SIMULATED_SECONDS", "SERVER_KINDS", "seconds", "validate"]
+
+#: The latest simulated time a scenario may name, in seconds (about 31 years): far
+#: beyond any lesson, and far from where float seconds lose precision or a date
+#: passes the year 9999 (``at = 3e11`` was "date value out of range").
+MAX_SIMULATED_SECONDS = 1e9
+#: The most copies one ``[[messages]]`` entry may ask for with ``repeat``.
+MAX_REPEAT = 1_000_000
+#: The largest count or size a scenario may give (quota, size limit, rate ...).
+_MAX_COUNT = 2**31 - 1
+
+
+def seconds(minimum: float = 0.0, *, positive: bool = False) -> Check:
+    """A finite number of simulated seconds, at least ``minimum`` (above 0 if
+    ``positive``) and at most :data:`MAX_SIMULATED_SECONDS`; the message says "s"."""
+    base = number(minimum, positive=positive)
+
+    def check(value: Any, path: str) -> float:
+        out: float = base(value, path)
+        if out > MAX_SIMULATED_SECONDS:
+            fail(path, f"must be at most {MAX_SIMULATED_SECONDS:g} s (about 31 years), "
+                       f"not {value:g} s")
+        return out
+    return check
 
 #: The node kinds a scenario may declare.
 KINDS = ("user_agent", "msa", "mta", "gateway", "mda", "mailbox", "app")
@@ -64,7 +88,7 @@ def _full(value: Any, path: str) -> str:
 
 def _retry(value: Any, path: str) -> dict[str, float]:
     names = [f.name for f in fields(RetryPolicy)]
-    out = _fields(table(value, path), path, {n: (number(positive=True), False) for n in names})
+    out = _fields(table(value, path), path, {n: (seconds(positive=True), False) for n in names})
     try:
         RetryPolicy(**out)
     except ValueError as exc:
@@ -80,7 +104,7 @@ def _mailbox_entry(value: Any, path: str) -> dict[str, Any]:
 
 
 _MAILBOX_ENTRY: dict[str, tuple[Check, bool]] = {
-    "address": (address, True), "quota": (integer(0), False), "full": (_full, False)}
+    "address": (address, True), "quota": (integer(0, _MAX_COUNT), False), "full": (_full, False)}
 
 _MTA: dict[str, tuple[Check, bool]] = {
     "domain": (hostname, True),
@@ -90,11 +114,11 @@ _MTA: dict[str, tuple[Check, bool]] = {
     "relay_from": (list_of(string), False),
     "relay_domains": (list_of(hostname), False),
     "greylisting": (boolean, False),
-    "greylist_delay": (number(0), False),
-    "rate_limit": (integer(1), False),
-    "max_message_size": (integer(1), False),
-    "max_hops": (integer(1), False),
-    "crash_after_data": (integer(0), False),
+    "greylist_delay": (seconds(0), False),
+    "rate_limit": (integer(1, _MAX_COUNT), False),
+    "max_message_size": (integer(1, _MAX_COUNT), False),
+    "max_hops": (integer(1, 10_000), False),
+    "crash_after_data": (integer(0, _MAX_COUNT), False),
     "busy": (boolean, False),
     "retry": (_retry, False),
 }
@@ -110,24 +134,24 @@ NODE_FIELDS: dict[str, dict[str, tuple[Check, bool]]] = {
                 "sms_domain": (hostname, False),
                 "sms_phones": (list_of(_mailbox_entry), False), **_MTA},
     "mda": {"name": (hostname, True), "domain": (hostname, True),
-            "mailboxes": (list_of(_mailbox_entry), False), "quota": (integer(0), False),
+            "mailboxes": (list_of(_mailbox_entry), False), "quota": (integer(0, _MAX_COUNT), False),
             "full": (_full, False)},
     "mailbox": {"owner": (address, True), "mda": (string, True),
-                "quota": (integer(0), False), "full": (_full, False)},
+                "quota": (integer(0, _MAX_COUNT), False), "full": (_full, False)},
     "app": {"name": (hostname, True), "domain": (hostname, True),
             "gateway": (string, True), "token": (string, True)},
 }
 
 _LINK: dict[str, tuple[Check, bool]] = {
-    "a": (string, True), "b": (string, True), "latency": (number(0), False),
+    "a": (string, True), "b": (string, True), "latency": (seconds(0), False),
     "port": (integer(1, 65535), False), "protocol": (text, False)}
 _FAULT: dict[str, tuple[Check, bool]] = {
-    "down": (text, True), "from": (number(0), False), "to": (number(0), False)}
+    "down": (text, True), "from": (seconds(0), False), "to": (seconds(0), False)}
 _MESSAGE: dict[str, tuple[Check, bool]] = {
-    "at": (number(0), False), "from": (text, True), "to": (addresses, False),
+    "at": (seconds(0), False), "from": (text, True), "to": (addresses, False),
     "cc": (addresses, False), "bcc": (addresses, False), "subject": (string, False),
-    "body": (string, False), "sender": (address, False), "repeat": (integer(1), False),
-    "interval": (number(0), False)}
+    "body": (string, False), "sender": (address, False), "repeat": (integer(1, MAX_REPEAT), False),
+    "interval": (seconds(0), False)}
 
 
 def _pair(value: Any, path: str) -> tuple[int, str]:
@@ -149,9 +173,9 @@ _DNS: dict[str, tuple[Check, bool]] = {
 
 TOP_LEVEL: dict[str, tuple[Check, bool]] = {
     "name": (_slug, True), "title": (text, True), "description": (text, True),
-    "seed": (integer(0), False), "until": (number(positive=True), False),
+    "seed": (integer(0, 2**63 - 1), False), "until": (seconds(positive=True), False),
     "start": (timestamp, False), "retry": (_retry, False),
-    "default_latency": (number(0), False), "entry": (string, False),
+    "default_latency": (seconds(0), False), "entry": (string, False),
     "nodes": (list_of(lambda v, p: _node(v, p)), True),
     "dns": (lambda v, p: _fields(table(v, p), p, _DNS), False),
     "links": (list_of(lambda v, p: _fields(table(v, p), p, _LINK)), False),
@@ -317,6 +341,12 @@ def _cross_check(spec: dict[str, Any]) -> None:
         if "to" in fault and fault["to"] <= fault.get("from", 0.0):
             fail(f"faults[{i}].to", "must be later than 'from'")
 
+    if "start" in spec:
+        try:
+            spec["start"] + timedelta(seconds=MAX_SIMULATED_SECONDS)
+        except OverflowError:
+            fail("start", f"must leave room for {MAX_SIMULATED_SECONDS:g} s of simulated "
+                          f"time before the year 9999, not {spec['start']}")
     until = spec.get("until")
     for i, msg in enumerate(spec.get("messages", [])):
         p = f"messages[{i}]"
@@ -329,6 +359,10 @@ def _cross_check(spec: dict[str, Any]) -> None:
                 fail(f"{p}.{copy_field}",
                      "an app's API request has only from, to, subject and text")
         last = msg.get("at", 0.0) + (msg.get("repeat", 1) - 1) * msg.get("interval", 0.0)
+        if last > MAX_SIMULATED_SECONDS:
+            fail(f"{p}.interval", f"the last copy would be sent at {last:g} s, after the "
+                                  f"latest time a scenario may name "
+                                  f"({MAX_SIMULATED_SECONDS:g} s)")
         if until is not None and last >= until:
             fail(f"{p}.at", f"the message would be sent at {last:g} s, not before the run "
                             f"limit until = {until:g}")

@@ -52,7 +52,8 @@ class ConsoleSession:
         self.ctx = SessionContext(network.new_session_id(), client, client_ip, node.port)
         self.server = ServerConnection(node.server_config())
         self.accepted: list[str] = []
-        self._partial = b""
+        self._partial = bytearray()  # the client's unfinished line (its head)
+        self._partial_cut = 0  # octets of it not kept (past MAX_LINE)
         network.record(SessionOpened(network.now, node.name, client, self.ctx.id, node.port))
         self.greeting = self._record_replies(self.server.greet())
 
@@ -81,16 +82,38 @@ class ConsoleSession:
             self._record("S", line)
         return lines
 
+    #: The most octets of one client line kept for the trace.
+    MAX_LINE = 2048
+
+    def _take(self, chunk: bytes) -> None:
+        room = self.MAX_LINE - len(self._partial)
+        if room > 0:
+            self._partial += chunk[:room]
+        self._partial_cut += max(len(chunk) - max(room, 0), 0)
+
+    def _record_client_line(self) -> None:
+        line = bytes(self._partial).rstrip(b"\r").decode("utf-8", "replace")
+        if self._partial_cut:
+            line += f"[… {self._partial_cut} more octets]"
+        self._partial.clear()
+        self._partial_cut = 0
+        self._record("C", line)
+
     def feed(self, data: bytes) -> bytes:
         """Bytes typed by the client (``b""`` when it hangs up); returns the replies."""
         if data == b"":
             self.server.receive_data(b"")
         else:
-            # Record complete lines as the client sent them.
-            self._partial += data
-            *complete, self._partial = self._partial.split(b"\n")
-            for raw in complete:
-                self._record("C", raw.rstrip(b"\r").decode("utf-8", "replace"))
+            # Record complete lines as the client sent them. The unfinished line grows
+            # at its end only (no copy of what came before, so a long line costs linear
+            # time), and past MAX_LINE octets only its head is kept for the trace: the
+            # engine refuses such a line anyway.
+            start = 0
+            while (end := data.find(b"\n", start)) >= 0:
+                self._take(data[start:end])
+                self._record_client_line()
+                start = end + 1
+            self._take(data[start:])
             self.server.receive_data(data)
         out = b""
         while (event := self.server.next_event()) is not NEED_DATA:
