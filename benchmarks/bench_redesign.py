@@ -54,7 +54,8 @@ SIDES = ("base", "plain", "accelerated")
 def _bench_module(name: str) -> Any:
     """Another script of this folder, imported by path (it uses the smtpsim on the path)."""
     spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -241,7 +241,7 @@ def _announcer(printer: Callable[[str], None]) -> Callable[[StoredMessage], None
     Addresses come from the client: they are escaped (:func:`printable`) so that a
     right-to-left override or a terminal control in one cannot rewrite the line.
     """
-    from .bridge._output import printable
+    from .bridge import printable
 
     def announce(stored: StoredMessage) -> None:
         env = stored.envelope
@@ -273,9 +273,7 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 async def _serve_scenario(args: argparse.Namespace) -> int:
-    from .bridge import JsonlTraceFile
-    from .bridge._output import LinePrinter
-    from .bridge._scenario import ScenarioServer
+    from .bridge import JsonlTraceFile, LinePrinter, ScenarioServer
     from .scenarios import load
     from .trace import format_summary, summarize
 
@@ -319,8 +317,7 @@ async def _serve(args: argparse.Namespace) -> int:
     if args.scenario:
         return await _serve_scenario(args)
 
-    from .bridge import JsonlTraceFile, Maildir, SMTPBridge
-    from .bridge._output import LinePrinter
+    from .bridge import JsonlTraceFile, LinePrinter, Maildir, SMTPBridge
     from .trace import Trace
 
     max_size = ServerConfig().max_message_size if args.max_size is None else args.max_size

@@ -23,9 +23,16 @@ from pathlib import Path
 
 import pytest
 
-from smtpsim.bridge import BridgeThread, Limits, Maildir, SMTPBridge, StoredMessage
-from smtpsim.bridge._output import LinePrinter, printable
-from smtpsim.bridge._scenario import ScenarioServer
+from smtpsim.bridge import (
+    BridgeThread,
+    Limits,
+    LinePrinter,
+    Maildir,
+    ScenarioServer,
+    SMTPBridge,
+    StoredMessage,
+    printable,
+)
 from smtpsim.cli import _announcer, main
 from smtpsim.protocol import Envelope
 from smtpsim.scenarios import load
@@ -429,7 +436,6 @@ def test_printed_addresses_escape_bidi_and_control_characters() -> None:
     assert printable("jörg@bücher.example") == "jörg@bücher.example"  # UTF-8 is fine
 
 
-@pytest.mark.xfail(strict=False, reason="needs the protocol branch")
 def test_rtl_override_in_an_address_is_refused_553() -> None:
     with BridgeThread(SMTPBridge()) as bridge, \
             smtplib.SMTP(*bridge.address, timeout=5) as client:

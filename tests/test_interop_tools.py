@@ -60,7 +60,7 @@ def test_swaks_auth_plain_against_a_submission_scenario() -> None:
     import asyncio
     import threading
 
-    from smtpsim.bridge._scenario import ScenarioServer
+    from smtpsim.bridge import ScenarioServer
     from smtpsim.scenarios import load
     from smtpsim.trace import summarize
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from ._client import send_over_socket
 from ._maildir import Maildir, with_return_path
+from ._output import LinePrinter, printable
+from ._scenario import ScenarioServer
 from ._server import Deliver, Limits, SMTPBridge, StoredMessage
 from ._session import Decide
 from ._thread import BridgeThread
@@ -31,9 +33,12 @@ __all__ = [
     "Deliver",
     "JsonlTraceFile",
     "Limits",
+    "LinePrinter",
     "Maildir",
     "SMTPBridge",
+    "ScenarioServer",
     "StoredMessage",
+    "printable",
     "send_over_socket",
     "with_return_path",
 ]
