@@ -43,16 +43,19 @@ from .palette import HIGHLIGHT, REPLY_COLOURS, kind_style
 if TYPE_CHECKING:
     from ..trace import NetworkDescribed, TraceEvent
 
-__all__ = ["MIN_TEXT_PX", "TEXT_PX", "Travelling", "topology_svg", "wrap_label"]
+__all__ = ["MIN_PRESENTATION_PX", "MIN_TEXT_PX", "TEXT_PX", "Travelling", "topology_svg",
+           "wrap_label"]
 
 #: The size of node names and port labels at the picture's natural size (CSS px).
 TEXT_PX = 13
-#: The picture never shrinks so far that its smallest text is below this (CSS px).
+#: The picture never shrinks so far that its smallest text is below this (CSS px);
+#: in presentation mode, below :data:`MIN_PRESENTATION_PX`.
 MIN_TEXT_PX = 12
+MIN_PRESENTATION_PX = 16
 _FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif"
 _DOMAIN_FILLS = ("#EEF3F8", "#F6F1E7")  # the same pale blue / pale sand as the figure
 _FAIL = REPLY_COLOURS[5]
-_CHAR_EM = 0.6  # average advance of a DejaVu Sans character, in em
+_CHAR_EM = 0.58  # average advance of a DejaVu Sans character, in em
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,29 +87,19 @@ class _Scale:
 
 
 def wrap_label(name: str, max_chars: int) -> list[str]:
-    """A node name cut into lines of about ``max_chars`` characters, only after a
-    ``.``, ``:`` or ``-`` or before an ``@``: ``mailbox:alice@example.com`` gives
-    ``["mailbox:", "alice", "@example.com"]`` when it does not fit on one line.
-    The lines joined give the name back; a piece with no such break stays whole."""
-    pieces: list[str] = []
-    current = ""
-    for ch in name:
-        if ch == "@" and current:
-            pieces.append(current)
-            current = ""
-        current += ch
-        if ch in ".:-":
-            pieces.append(current)
-            current = ""
-    if current:
-        pieces.append(current)
-    lines: list[str] = []
-    for piece in pieces:
-        if lines and len(lines[-1]) + len(piece) <= max_chars:
-            lines[-1] += piece
-        else:
-            lines.append(piece)
-    return lines or [name]
+    """A node name cut into lines of at most ``max_chars`` where it can be: before the
+    ``@`` first, then after the first ``:``, then after the first ``.``; so
+    ``mailbox:bob@example.com`` gives ``["mailbox:bob", "@example.com"]`` and
+    ``smtp.spam.example`` gives ``["smtp.", "spam.example"]``. The lines joined give
+    the name back; a piece with none of these stays whole (never cut mid-word)."""
+    if len(name) <= max_chars:
+        return [name]
+    for sep, after in (("@", 0), (":", 1), (".", 1)):
+        k = name.rfind(sep) if sep == "@" else name.find(sep)
+        if 0 < k + after < len(name):
+            cut = k + after
+            return wrap_label(name[:cut], max_chars) + wrap_label(name[cut:], max_chars)
+    return [name]
 
 
 def _shape(marker: str, x: float, y: float, r: float) -> str:
@@ -214,6 +207,7 @@ def topology_svg(
     pos, boxes = place(net)
     x0, x1, y0, y1 = frame(net)
     text = TEXT_PX * (1.35 if presentation else 1.0)
+    smallest = MIN_PRESENTATION_PX if presentation else MIN_TEXT_PX
     # About 640 px wide at natural size (a notebook beside JupyterLab's file browser),
     # but columns never so narrow that a port label or a wrapped name (about 14
     # characters) overflows: a wide network is a wider picture (the pane scrolls).
@@ -232,7 +226,7 @@ def topology_svg(
         f'preserveAspectRatio="xMidYMid meet" role="img" '
         f'aria-label="network {escape(title)}" font-family="{escape(_FONT)}" '
         f'style="display:block; width:100%; height:auto; max-width:{1.5 * width:.0f}px; '
-        f'min-width:{math.ceil(width * MIN_TEXT_PX / text)}px">',
+        f'min-width:{math.ceil(width * smallest / text)}px">',
         f'<text class="smtpsim-svg-title" x="{width / 2:.1f}" y="{text * 1.5:.1f}" '
         f'text-anchor="middle" font-size="{text * 1.25:.1f}" font-weight="bold" '
         f'fill="#222">{escape(title)}</text>',
@@ -249,6 +243,7 @@ def topology_svg(
             f'{escape(domain or "(no domain)")}</text></g>')
     # Links: lines first, so node markers and labels sit on top of them.
     labels = []
+    label_height: dict[frozenset[str], float] = {}  # so a travelling mark clears it
     for a, b, port, protocol, _latency in net.links:
         if a not in pos or b not in pos:
             continue
@@ -264,12 +259,23 @@ def topology_svg(
                    f'stroke="{colour}" stroke-width="{stroke}"{dash} stroke-linecap="round"/>')
         if dns:
             continue
-        lx, ly = scale.xy(label_point(net, pos[a], pos[b]))
         label = link_label(port, protocol)
-        gap = math.hypot(xb - xa, yb - ya) - 2 * r - 8
-        rows = [label] if len(label) * text * _CHAR_EM + 10 <= gap else label.split(" ", 1)
+        steep = abs(yb - ya) > abs(xb - xa)
+        if steep:  # beside the link, below the upper node's name
+            (ux, uy), (dx_, dy_) = sorted(((xa, ya), (xb, yb)), key=lambda p: p[1])
+            lx, ly = ux + 0.68 * (dx_ - ux), uy + 0.68 * (dy_ - uy)
+        else:
+            lx, ly = scale.xy(label_point(net, pos[a], pos[b]))
+        # One line if it fits between the two markers around the label's point (bold
+        # included, so a highlight never reflows it), else port over protocol.
+        room = 2 * min(math.hypot(lx - xa, ly - ya), math.hypot(lx - xb, ly - yb)) - 2 * r - 6
+        one_line = len(label) * text * 0.64 + 10
+        rows = [label] if steep or one_line <= room else label.split(" ", 1)
         lw = max(len(row) for row in rows) * text * _CHAR_EM + 10
+        if steep:
+            lx += lw / 2 + 6
         lh = text * (0.3 + 1.2 * len(rows))
+        label_height[frozenset((a, b))] = lh
         edge = HIGHLIGHT if hot else "#CCCCCC"
         weight = ' font-weight="bold"' if hot else ""
         first = ly - lh / 2 + text * 1.05
@@ -282,7 +288,7 @@ def topology_svg(
             f'{weight} fill="{HIGHLIGHT if hot else "#333"}">{spans}</text></g>')
     out += labels
     # Nodes: a halo when highlighted, the kind's shape, the name below (wrapped).
-    max_chars = max(8, int(sx * 0.92 / (text * _CHAR_EM)))
+    max_chars = max(8, int(sx / (text * 0.56)))  # lower case is narrower
     for name, kind, domain in net.nodes:
         style = kind_style(kind)
         x, y = scale.xy(pos[name])
@@ -321,8 +327,11 @@ def topology_svg(
                    f"message</title>{_cross(fx, fy, r * 0.75)}</g>")
     if travelling is not None:
         a, b = scale.xy(pos[travelling.source]), scale.xy(pos[travelling.target])
-        sx0, sy0 = _beside(a, b, 0.2, r * 1.5)
-        sx1, sy1 = _beside(a, b, 0.5, r * 1.5)
+        half = text * 0.75 if travelling.reply else r * 0.51  # the mark's half height
+        clear = label_height.get(frozenset((travelling.source, travelling.target)), 0.0)
+        off = max(r * 1.5, clear / 2 + half + 3)
+        sx0, sy0 = _beside(a, b, 0.2, off)
+        sx1, sy1 = _beside(a, b, 0.5, off)
         if travelling.reply:
             colour = REPLY_COLOURS.get(int(travelling.reply[0]), "#333") \
                 if travelling.reply[:1].isdigit() else "#333"

@@ -173,7 +173,7 @@ class Stepper:
                                        icon="desktop", tooltip="larger text and picture",
                                        layout=w.Layout(width="auto", flex="0 0 auto"))
         self._present.add_class("smtpsim-stepper-presentation")
-        self._status = w.HTML(layout=w.Layout(flex="1 1 300px", min_width="0"))
+        self._status = w.HTML(layout=w.Layout(width="100%"))
         self._status.add_class("smtpsim-stepper-status")
         w.jslink((self._play, "value"), (self._slider, "value"))
         self._speed.observe(lambda ch: setattr(self._play, "interval", ch["new"]), "value")
