@@ -271,7 +271,7 @@ def topology_svg(
         room = 2 * min(math.hypot(lx - xa, ly - ya), math.hypot(lx - xb, ly - yb)) - 2 * r - 6
         one_line = len(label) * text * 0.64 + 10
         rows = [label] if steep or one_line <= room else label.split(" ", 1)
-        lw = max(len(row) for row in rows) * text * _CHAR_EM + 10
+        lw = max(len(row) for row in rows) * text * 0.66 + 10  # capitals, bold: wide
         if steep:
             lx += lw / 2 + 6
         lh = text * (0.3 + 1.2 * len(rows))
