@@ -6,7 +6,8 @@ What a teacher needs from the back of the room, measured in a real browser:
 * the panes stack (the picture above the dialog) instead of squeezing side by side;
 * the topology picture keeps its own shape (rendered width/height = viewBox ratio,
   within 2 %) at the first and at the last step, and its smallest text is ≥ 12 CSS px;
-* no element in any pane has ``word-break: break-all`` (computed style).
+* no element in any pane has ``word-break: break-all`` (computed style);
+* Play steps on by itself in the browser and Stop stops it where it is.
 
 Screenshots at 1024×768 and 1920×1080 land in ``artifacts/screenshots/``.
 """
@@ -196,6 +197,20 @@ def test_stepper_fits_a_projector(
     big.locator(".smtpsim-stepper-controls").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     save_screenshot(page, "stepper-presentation-1920x1080")
+
+    # Play steps on by itself (in the browser, from the start when at the end); Stop stays.
+    last.locator(".smtpsim-stepper-speed select").select_option(label="8×")
+    status = last.locator(".smtpsim-stepper-status")
+    expect(status).to_contain_text("step 48 of 48")
+    last.locator("button.smtpsim-stepper-play").click()
+    expect(status).to_contain_text("step 1", timeout=5_000)
+    page.wait_for_timeout(600)
+    last.locator("button.smtpsim-stepper-stop").click()
+    page.wait_for_timeout(400)
+    stopped = status.inner_text()
+    assert "step 1 of" not in stopped and "step 48 of" not in stopped, stopped
+    page.wait_for_timeout(600)
+    assert status.inner_text() == stopped  # it stays where it was stopped
 
     assert collect_problems(page) == []
     assert "Error displaying widget" not in panel.inner_text()
