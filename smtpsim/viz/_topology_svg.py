@@ -241,6 +241,21 @@ def topology_svg(
             f'stroke-width="1.5"/><text x="{px0 + 8:.1f}" y="{py0 + text * 1.3:.1f}" '
             f'font-size="{text * 1.1:.1f}" font-weight="bold" fill="#444">'
             f'{escape(domain or "(no domain)")}</text></g>')
+    # Where node names go (below their markers), so port labels can keep clear of them.
+    max_chars = max(8, int(sx / (text * 0.56)))  # lower case is narrower
+    taken = []
+    for name, _kind, _domain in net.nodes:
+        x, y = scale.xy(pos[name])
+        lines = wrap_label(name, max_chars)
+        half = max(len(line) for line in lines) * text * 0.29
+        taken.append((x - half, y + r + text * 0.3, x + half,
+                      y + r + text * (0.3 + 1.15 * len(lines))))
+        taken.append((x - r, y - r, x + r, y + r))  # and the marker itself
+
+    def free(cx: float, cy: float, w: float, h: float) -> bool:
+        return not any(cx - w / 2 < x1_ and x0_ < cx + w / 2 and cy - h / 2 < y1_ and
+                       y0_ < cy + h / 2 for x0_, y0_, x1_, y1_ in taken)
+
     # Links: lines first, so node markers and labels sit on top of them.
     labels = []
     label_height: dict[frozenset[str], float] = {}  # so a travelling mark clears it
@@ -274,6 +289,11 @@ def topology_svg(
         lw = max(len(row) for row in rows) * text * 0.66 + 10  # capitals, bold: wide
         if steep:
             lx += lw / 2 + 6
+        else:  # slide along the link until the label covers no node's name
+            lh_ = text * (0.3 + 1.2 * len(rows))
+            tries = [(lx, ly)] + [(xa + f * (xb - xa), ya + f * (yb - ya))
+                                  for f in (0.5, 0.6, 0.4, 0.68, 0.32)]
+            lx, ly = next((p for p in tries if free(p[0], p[1], lw, lh_)), tries[0])
         lh = text * (0.3 + 1.2 * len(rows))
         label_height[frozenset((a, b))] = lh
         edge = HIGHLIGHT if hot else "#CCCCCC"
@@ -288,7 +308,6 @@ def topology_svg(
             f'{weight} fill="{HIGHLIGHT if hot else "#333"}">{spans}</text></g>')
     out += labels
     # Nodes: a halo when highlighted, the kind's shape, the name below (wrapped).
-    max_chars = max(8, int(sx / (text * 0.56)))  # lower case is narrower
     for name, kind, domain in net.nodes:
         style = kind_style(kind)
         x, y = scale.xy(pos[name])
