@@ -217,3 +217,149 @@ def test_every_library_scenario_draws_and_is_kept_for_review() -> None:
                        position=message_position(events, i, msg))
         assert by_gid(fig, "node:")
         save_artifact(fig, f"topology_scenario_{name}")
+
+
+# --------------------------------------------------------------- the SVG picture
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg_summary(svg: str) -> dict[str, object]:
+    """What a student reads in the SVG picture: nodes, their names, the port labels,
+    the highlighted link and nodes, and where the message badge is."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg)
+    groups = list(root.iter(f"{SVG}g"))
+    nodes = [g for g in groups if "smtpsim-svg-node" in (g.get("class") or "")]
+    names = {}
+    for g in nodes:
+        text = g.find(f"{SVG}text")
+        assert text is not None
+        names[g.get("data-node")] = "".join(s.text or "" for s in text.iter(f"{SVG}tspan"))
+    ports = sorted(" ".join(s.text or "" for s in g.iter(f"{SVG}tspan"))
+                   for g in groups if g.get("class") == "smtpsim-svg-port")
+    hot = [ln.get("data-link") for ln in root.iter(f"{SVG}line")
+           if "smtpsim-svg-hot" in (ln.get("class") or "")]
+    where = [g.get("data-node") for g in groups if g.get("class") == "smtpsim-svg-position"]
+    return {"nodes": set(names), "names": names, "ports": ports,
+            "hot_link": {frozenset(h.split("--")) for h in hot if h},
+            "hot_nodes": {g.get("data-node") for g in nodes
+                          if "smtpsim-svg-hot" in (g.get("class") or "")},
+            "position": where[0] if where else None, "root": root}
+
+
+def _figure_summary(fig: object) -> dict[str, object]:
+    """The same facts read from the matplotlib figure's artists (by their gids)."""
+    from matplotlib.text import Text
+
+    nodes = {g.removeprefix("node:") for g in by_gid(fig, "node:")}
+    links = by_gid(fig, "link:")
+    hot = {frozenset(g.removeprefix("link:").split("--")) for g, a in links.items()
+           if to_hex(a.get_color()) == to_hex(palette.HIGHLIGHT)}
+    shown = texts(fig)
+    names = {n: n for n in nodes if n in {t.replace("\n", "") for t in shown}}
+    labels = set(shown)
+    halos = {g.removeprefix("halo:") for g in by_gid(fig, "halo:")}
+    position = by_gid(fig, "position").get("position")
+    assert position is None or isinstance(position, Text)
+    return {"nodes": nodes, "names": names, "labels": labels, "hot_link": hot,
+            "hot_nodes": halos, "position": position}
+
+
+SVG_STATES = [
+    *CLASSIC_STATES,
+    {"highlight_nodes": ["carol"], "highlight_link": ("mda.example.com", "carol"),
+     "position": "carol"},
+]
+
+
+@pytest.mark.parametrize("state", SVG_STATES)
+def test_svg_and_figure_agree_on_nodes_labels_and_highlights(state: dict[str, object]) -> None:
+    from smtpsim.viz._layout import layout as plain_layout
+    from smtpsim.viz._topology_svg import topology_svg
+
+    svg = _svg_summary(topology_svg(classic(), **state))  # type: ignore[arg-type]
+    fig = _figure_summary(topology(classic(), **state))  # type: ignore[arg-type]
+    assert svg["nodes"] == fig["nodes"] == {n for n, _, _ in CLASSIC_NET.nodes}
+    assert svg["names"] == {n: n for n in svg["nodes"]}  # every name, whole, as text
+    assert set(fig["names"]) == svg["nodes"]
+    assert svg["ports"] and set(svg["ports"]) <= fig["labels"]  # the same port labels
+    assert svg["hot_link"] == fig["hot_link"]
+    assert svg["hot_nodes"] == fig["hot_nodes"] == set(state.get("highlight_nodes", ()))
+    assert svg["position"] == state.get("position")
+    if state.get("position"):  # both draw the envelope above its node, not on its name
+        x, y = plain_layout(classic())[state["position"]]  # type: ignore[index]
+        fx, fy = fig["position"].get_position()  # type: ignore[union-attr]
+        assert fx == x and fy > y
+
+
+def test_svg_on_every_library_scenario_agrees_with_the_figure() -> None:
+    from smtpsim.scenarios import list_scenarios, load
+    from smtpsim.trace.queries import followed_message, message_position
+    from smtpsim.viz._topology_svg import topology_svg
+    from smtpsim.widgets._moment import focus_at
+
+    for name, _title in list_scenarios():
+        events = list(load(name).run().trace)
+        msg = followed_message(events)
+        for i in (1, len(events) // 3, len(events) - 1):
+            nodes, link = focus_at(events, i)
+            state = {"highlight_nodes": nodes, "highlight_link": link,
+                     "position": message_position(events, i, msg)}
+            svg = _svg_summary(topology_svg(events, **state))  # type: ignore[arg-type]
+            fig = _figure_summary(topology(events, **state))  # type: ignore[arg-type]
+            assert svg["nodes"] == fig["nodes"], name
+            assert svg["hot_link"] == fig["hot_link"], (name, i)
+            assert set(svg["ports"]) <= fig["labels"], name
+
+
+def test_svg_has_its_own_shape_real_text_and_badges_beside_names() -> None:
+    from smtpsim.viz._topology_svg import MIN_TEXT_PX, Travelling, topology_svg
+
+    svg = topology_svg(classic(), highlight_link=("smtp.example.org", "mx.example.com"),
+                       position="bob", failed=("smtp.example.org", "mx.example.com"),
+                       travelling=Travelling("smtp.example.org", "mx.example.com"))
+    root = _svg_summary(svg)["root"]
+    _, _, w, h = (float(v) for v in root.get("viewBox").split())  # type: ignore[union-attr]
+    assert (w, h) == (float(root.get("width")), float(root.get("height")))  # type: ignore[arg-type]
+    style = root.get("style")
+    assert "width:100%; height:auto" in style
+    min_width = float(style.split("min-width:")[1].split("px")[0])
+    sizes = [float(t.get("font-size")) for t in root.iter(f"{SVG}text")]
+    assert min(sizes) * min_width / w >= MIN_TEXT_PX  # never shrunk below 12 px text
+    centre = {g.get("data-node"): g for g in root.iter(f"{SVG}g")
+              if "smtpsim-svg-node" in (g.get("class") or "")}
+    bob = centre["bob"]
+    name_y = float(bob.find(f"{SVG}text").get("y"))  # type: ignore[union-attr]
+    shape = [c for c in bob if c.tag != f"{SVG}title"][0]
+    marker_y = float(shape.get("y")) + float(shape.get("height")) / 2  # a mailbox square
+    badge = [g for g in root.iter(f"{SVG}g") if g.get("class") == "smtpsim-svg-position"][0]
+    badge_y = float(badge.find(f"{SVG}circle").get("cy"))  # type: ignore[union-attr]
+    assert badge_y < marker_y < name_y  # the envelope above the marker, the name below
+    cross = [g for g in root.iter(f"{SVG}g") if g.get("class") == "smtpsim-svg-failed"][0]
+    mx = centre["mx.example.com"]
+    mx_name_y = float(mx.find(f"{SVG}text").get("y"))  # type: ignore[union-attr]
+    assert float(cross.find(f"{SVG}circle").get("cy")) < mx_name_y - 20  # type: ignore[union-attr]
+    moving = [g for g in root.iter(f"{SVG}g") if g.get("class") == "smtpsim-svg-travelling"]
+    assert moving[0].find(f"{SVG}animateTransform") is not None
+    assert topology_svg(classic(), position="bob") == topology_svg(classic(), position="bob")
+    with pytest.raises(ValueError, match="nowhere"):
+        topology_svg(classic(), position="nowhere")
+
+
+def test_svg_module_needs_no_matplotlib() -> None:
+    code = ("import sys, smtpsim.viz._topology_svg as s; from smtpsim.scenarios import load; "
+            "s.topology_svg(load('classic').run().trace); print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_wrap_label_cuts_only_at_address_punctuation() -> None:
+    from smtpsim.viz._topology_svg import wrap_label
+
+    assert wrap_label("mailbox:bob@example.com", 16) == ["mailbox:bob", "@example.com"]
+    assert wrap_label("smtp.spam.example", 16) == ["smtp.", "spam.example"]
+    assert wrap_label("mx.example.com", 16) == ["mx.example.com"]
+    assert wrap_label("averyveryverylongword", 5) == ["averyveryverylongword"]

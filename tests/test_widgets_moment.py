@@ -81,9 +81,65 @@ def test_headers_grow_one_received_per_hop(events: list[TraceEvent]) -> None:
 def test_envelope_and_session(events: list[TraceEvent]) -> None:
     rcpt = _first(events, DialogLine, session="s1", line="RCPT TO:<alice@example.com>")
     assert session_at(events, rcpt) == "s1"
-    assert envelope_at(events, rcpt, "s1") == ("bob@example.org", ["alice@example.com"])
+    assert envelope_at(events, rcpt, "s1") == ("bob@example.org", [("alice@example.com", None)])
     assert envelope_at(events, rcpt - 1, "s1") == ("bob@example.org", [])
     assert envelope_at(events, 2, None) == (None, [])
+    reply = _first(events, DialogLine, session="s1", line="250 2.1.5 Ok")
+    (alice,) = envelope_at(events, reply, "s1")[1]
+    assert alice.address == "alice@example.com" and alice.accepted and not alice.refused
+
+
+def _dialog(script: str) -> list[TraceEvent]:
+    """Dialog lines of session s1 from ``C: ...``/``S: ...`` rows; content in DATA."""
+    out: list[TraceEvent] = []
+    in_data = False
+    for k, row in enumerate(script.strip().splitlines()):
+        d, line = row[0], row[3:]
+        out.append(DialogLine(k / 100, "mx", "client", "s1", d, line,
+                              "DATA" if in_data and d == "C" else "READY"))
+        if d == "S" and line.startswith("354"):
+            in_data = True
+        if d == "C" and line == ".":
+            in_data = False
+    return out
+
+
+def test_envelope_pairs_pipelined_rcpts_with_their_replies_and_keeps_refused_ones() -> None:
+    events = _dialog("""
+S: 220 mx ESMTP
+C: EHLO pc
+S: 250-mx
+S: 250 PIPELINING
+C: MAIL FROM:<bob@example.org>
+C: RCPT TO:<alice@example.com>
+C: RCPT TO:<nobody@example.com>
+C: RCPT TO:<carol@example.com>
+C: DATA
+S: 250 2.1.0 Ok
+S: 250 2.1.5 Ok
+S: 550 5.1.1 <nobody@example.com>: no such user
+S: 451 4.7.1 try again later
+S: 354 End data with <CR><LF>.<CR><LF>
+C: Subject: hi
+C: RCPT TO:<not-a-command@example.com>
+C: .
+S: 250 2.0.0 Ok: queued as 1
+""")
+    before_replies = envelope_at(events, 8, "s1")[1]  # all sent, nothing answered yet
+    assert [r.address for r in before_replies] == [
+        "alice@example.com", "nobody@example.com", "carol@example.com"]
+    assert all(r.reply is None for r in before_replies)
+    mail_from, rcpts = envelope_at(events, 11, "s1")  # up to the 550
+    assert mail_from == "bob@example.org"
+    assert [(r.address, r.reply) for r in rcpts] == [
+        ("alice@example.com", "250 2.1.5 Ok"),
+        ("nobody@example.com", "550 5.1.1 <nobody@example.com>: no such user"),
+        ("carol@example.com", None)]
+    assert [r.refused for r in rcpts] == [False, True, False]
+    _, rcpts = envelope_at(events, len(events) - 1, "s1")  # a content line is no RCPT
+    assert [r.address for r in rcpts] == [
+        "alice@example.com", "nobody@example.com", "carol@example.com"]
+    assert rcpts[2].reply == "451 4.7.1 try again later" and rcpts[2].refused
 
 
 def test_focus_lights_the_link_of_the_dialog(events: list[TraceEvent]) -> None:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ._events import (
     Bounced,
@@ -407,25 +408,82 @@ def session_lines(events: Sequence[TraceEvent], index: int,
             if isinstance(e, DialogLine) and e.session == session]
 
 
-def envelope_at(events: Sequence[TraceEvent], index: int,
-                session: str | None) -> tuple[str | None, list[str]]:
-    """``(MAIL FROM, [RCPT TO ...])`` the client of ``session`` has sent so far.
+class EnvelopeRecipient(NamedTuple):
+    """One ``RCPT TO`` of an envelope and what the server said to it.
 
-    A new MAIL FROM (or RSET) starts a new envelope, as in RFC 5321 §4.1.4.
+    ``reply`` is the server's reply line (``"250 2.1.5 Ok"``, ``"550 5.1.1 ..."``), or
+    None while the reply is still on its way (with PIPELINING a client sends several
+    commands before the first reply comes back).
+    """
+
+    address: str
+    reply: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """True once the server answered 2xx: this recipient is in the envelope."""
+        return self.reply is not None and self.reply[:1] == "2"
+
+    @property
+    def refused(self) -> bool:
+        """True once the server answered 4xx or 5xx: this recipient is *not* in it."""
+        return self.reply is not None and self.reply[:1] in ("4", "5")
+
+
+def envelope_at(events: Sequence[TraceEvent], index: int,
+                session: str | None) -> tuple[str | None, list[EnvelopeRecipient]]:
+    """``(MAIL FROM, [RCPT TO and its reply, ...])`` of ``session`` so far.
+
+    A new MAIL FROM (or RSET) starts a new envelope, as in RFC 5321 §4.1.4. Each
+    recipient carries the reply to its RCPT command, or None until that reply has
+    been read: a refused recipient (``550``) stays listed, *marked refused*, since
+    the lesson is that the server said no to it and the message goes on without it.
     """
     mail_from: str | None = None
-    rcpts: list[str] = []
+    rcpts: list[EnvelopeRecipient] = []
+    waiting = _PendingReplies()
     for _, line in session_lines(events, index, session):
-        if line.dir != "C":
+        if line.dir == "S":
+            answered = waiting.answer(line.line)
+            if answered is not None:  # a RCPT's reply (of this envelope or a reset one)
+                envelope, k = answered
+                envelope[k] = envelope[k]._replace(reply=line.line)
+            continue
+        if line.state == "DATA":  # the message content: no commands in it ...
+            if line.line == ".":  # ... but its end is answered, like a command
+                waiting.send(None)
             continue
         verb = line.line.upper()
         if verb.startswith("MAIL FROM:"):
             mail_from, rcpts = _address(line.line[10:]), []
+            waiting.send(None)
         elif verb.startswith("RCPT TO:"):
-            rcpts.append(_address(line.line[8:]))
-        elif verb.startswith("RSET"):
-            mail_from, rcpts = None, []
+            rcpts.append(EnvelopeRecipient(_address(line.line[8:])))
+            waiting.send((rcpts, len(rcpts) - 1))
+        else:  # any other command (RSET also empties the envelope)
+            if verb.startswith("RSET"):
+                mail_from, rcpts = None, []
+            waiting.send(None)
     return mail_from, rcpts
+
+
+class _PendingReplies:
+    """The commands sent and not yet answered, oldest first (RFC 2920: replies come
+    back in the order of the commands). Each entry is ``(recipients, index)`` for a
+    RCPT (the envelope's list and its place in it), or None for any other command."""
+
+    def __init__(self) -> None:
+        self._queue: list[tuple[list[EnvelopeRecipient], int] | None] = []
+
+    def send(self, rcpt: tuple[list[EnvelopeRecipient], int] | None) -> None:
+        self._queue.append(rcpt)
+
+    def answer(self, reply: str) -> tuple[list[EnvelopeRecipient], int] | None:
+        """Take the oldest command a *final* reply line answers (a ``250-`` line goes
+        on; the greeting answers nothing); where its recipient is, if it was a RCPT."""
+        if reply[3:4] == "-" or not self._queue:
+            return None
+        return self._queue.pop(0)
 
 
 def _address(arg: str) -> str:

@@ -19,6 +19,7 @@ __all__ = [
     "CSS",
     "dialog_html",
     "envelope_html",
+    "fold_header",
     "headers_html",
     "line_html",
     "queues_html",
@@ -32,12 +33,19 @@ _CLIENT = "#222222"
 _MUTED = "#6b6b6b"
 _HIGHLIGHT = "#CC79A7"
 
+_FAIL = _REPLY["5"]
+
 #: One stylesheet for every smtpsim widget; class names are stable for tests and CSS.
+#: Text wraps only where a reader would break it (spaces): never ``word-break:
+#: break-all``, which cut "smtpsim" into "smtps im"; a token longer than its pane
+#: (a base64 AUTH line) scrolls sideways instead of being cut.
 CSS = f"""<style>
-.smtpsim-pane {{ font-size: 15px; line-height: 1.35; }}
+.smtpsim-pane {{ font-size: 15px; line-height: 1.35; overflow-wrap: normal;
+  word-break: normal; }}
 .smtpsim-pane h4 {{ margin: 0 0 4px 0; font-size: 15px; color: #444; }}
 .smtpsim-wire {{ font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 14px;
-  white-space: pre-wrap; word-break: break-all; margin: 0; }}
+  white-space: pre-wrap; word-break: normal; overflow-wrap: normal; overflow-x: auto;
+  margin: 0; }}
 .smtpsim-line {{ padding: 1px 6px; border-left: 4px solid transparent; }}
 .smtpsim-line.smtpsim-current {{ background: #f7e3ef; border-left-color: {_HIGHLIGHT};
   font-weight: bold; }}
@@ -45,10 +53,27 @@ CSS = f"""<style>
   font-family: sans-serif; font-size: 13px; }}
 .smtpsim-note {{ color: {_MUTED}; font-size: 13px; }}
 .smtpsim-received {{ background: #e8f4ef; }}
+.smtpsim-headers .smtpsim-field {{ padding-left: 2ch; text-indent: -2ch; }}
+.smtpsim-rcpt-refused .smtpsim-address {{ text-decoration: line-through;
+  text-decoration-thickness: 2px; color: {_FAIL}; }}
+.smtpsim-outcome {{ font-family: sans-serif; font-size: 13px; font-weight: bold;
+  white-space: nowrap; }}
 .smtpsim-queues {{ font-size: 14px; border-collapse: collapse; }}
 .smtpsim-queues td, .smtpsim-queues th {{ padding: 2px 6px; text-align: left; vertical-align: top;
-  border-bottom: 1px solid #ddd; word-break: break-word; }}
+  border-bottom: 1px solid #ddd; }}
+.smtpsim-queues th {{ white-space: nowrap; }}
 .smtpsim-box {{ border: 1px solid #ccc; border-radius: 6px; padding: 6px 8px; background: #fff; }}
+.smtpsim-status {{ font-size: 15px; }}
+.smtpsim-picture {{ width: 100%; overflow-x: auto; }}
+.smtpsim-stepper .widget-html-content {{ line-height: normal; }}
+.smtpsim-presentation .smtpsim-pane, .smtpsim-presentation .smtpsim-status {{
+  font-size: 20px; }}
+.smtpsim-presentation .smtpsim-pane h4 {{ font-size: 20px; }}
+.smtpsim-presentation .smtpsim-wire, .smtpsim-presentation .smtpsim-queues {{
+  font-size: 19px; }}
+.smtpsim-presentation .smtpsim-explain, .smtpsim-presentation .smtpsim-note,
+.smtpsim-presentation .smtpsim-outcome {{ font-size: 17px; }}
+.smtpsim-presentation .smtpsim-stepper-events select {{ font-size: 17px; }}
 </style>"""
 
 
@@ -107,31 +132,84 @@ def transcript_html(events: Sequence[TraceEvent], index: int, session: str | Non
 
 
 def envelope_html(events: Sequence[TraceEvent], index: int, session: str | None) -> str:
-    """The envelope (MAIL FROM, RCPT TO) the current session's client has given so far."""
+    """The envelope (MAIL FROM, RCPT TO) the current session's client has given so far,
+    each recipient with the server's answer: accepted, refused (struck through, with
+    its code) or still waiting for its reply."""
     mail_from, rcpts = envelope_at(events, index, session)
     rows = [f"MAIL FROM: &lt;{escape(mail_from)}&gt;" if mail_from is not None
             else '<span class="smtpsim-note">MAIL FROM: (not yet)</span>']
-    rows += [f"RCPT TO: &lt;{escape(r)}&gt;" for r in rcpts] or \
-        ['<span class="smtpsim-note">RCPT TO: (not yet)</span>']
+    for r in rcpts:
+        if r.refused:
+            cls, outcome = "smtpsim-rcpt-refused", \
+                f'<span style="color:{_FAIL}">refused {escape(_code(r.reply))}</span>'
+        elif r.accepted:
+            cls, outcome = "smtpsim-rcpt-accepted", \
+                f'<span style="color:{_REPLY["2"]}">accepted {escape(_code(r.reply))}</span>'
+        else:
+            cls, outcome = "smtpsim-rcpt-waiting", \
+                f'<span style="color:{_MUTED}">waiting for the reply</span>'
+        rows.append(f'<div class="smtpsim-rcpt {cls}">RCPT TO: <span class="smtpsim-address">'
+                    f"&lt;{escape(r.address)}&gt;</span> "
+                    f'<span class="smtpsim-outcome">{outcome}</span></div>')
+    if not rcpts:
+        rows.append('<span class="smtpsim-note">RCPT TO: (not yet)</span>')
     return ('<div class="smtpsim-pane smtpsim-envelope"><h4>Envelope (this session)</h4>'
-            f'<div class="smtpsim-wire">{"<br>".join(rows)}</div></div>')
+            f'<div class="smtpsim-wire">{"<br>".join(rows[:1])}{"".join(rows[1:])}</div>'
+            '<div class="smtpsim-note">Every recipient the client names, Bcc ones too: '
+            "the envelope, not the To: header, says where the message goes.</div></div>")
+
+
+def _code(reply: str | None) -> str:
+    """``"550 5.1.1"`` from a reply line: the code and its enhanced status, if any."""
+    parts = (reply or "").split(" ", 2)
+    if len(parts) > 1 and parts[1].count(".") == 2 and parts[1][:1].isdigit():
+        return " ".join(parts[:2])
+    return parts[0]
+
+
+def fold_header(line: str, width: int = 78) -> list[str]:
+    """One header line folded as RFC 5322 §2.2.3 folds it: at whitespace, so each
+    piece is at most ``width`` characters where possible; the continuation lines
+    start with the whitespace they were folded at. A word longer than ``width`` is
+    never cut; it just makes its line longer."""
+    out: list[str] = []
+    rest = line
+    while len(rest) > width:
+        cut = max(rest.rfind(" ", 1, width + 1), rest.rfind("\t", 1, width + 1))
+        if cut <= 0:
+            cut = min((k for k in (rest.find(" ", width), rest.find("\t", width)) if k > 0),
+                      default=-1)
+            if cut <= 0:
+                break
+        out.append(rest[:cut])
+        rest = rest[cut:]
+    out.append(rest)
+    return out
 
 
 def headers_html(events: Sequence[TraceEvent], index: int, msg: str | None) -> str:
     """The followed message's header block as the last node to accept it stored it;
-    Received headers are tinted, so students see one more appear at each hop."""
+    Received headers are tinted, so students see one more appear at each hop. Lines
+    longer than 78 characters are shown folded at whitespace (RFC 5322 §2.2.3), the
+    continuation indented, as a mail program would write them."""
     hop = headers_at(events, index, msg)
     if hop is None:
         body = '<div class="smtpsim-note">not accepted by any server yet</div>'
         title = f"Headers of {escape(msg or '-')}"
     else:
         title = f"Headers of {escape(hop.msg)} as stored by {escape(hop.node)}"
-        rows, received = [], False
+        fields: list[list[str]] = []  # each header field: its line and continuations
         for raw in hop.headers.replace("\r\n", "\n").split("\n"):
-            if raw[:1] not in (" ", "\t"):
-                received = raw.lower().startswith("received:")
-            cls = ' class="smtpsim-received"' if received else ""
-            rows.append(f"<div{cls}>{escape(raw) or '&nbsp;'}</div>")
+            if raw[:1] in (" ", "\t") and fields:
+                fields[-1].append(raw)
+            else:
+                fields.append([raw])
+        rows = []
+        for field in fields:
+            received = field[0].lower().startswith("received:")
+            cls = "smtpsim-field smtpsim-received" if received else "smtpsim-field"
+            text = "\n".join(piece for line in field for piece in fold_header(line))
+            rows.append(f'<div class="{cls}">{escape(text) or "&nbsp;"}</div>')
         body = f'<div class="smtpsim-wire smtpsim-headers">{"".join(rows)}</div>'
     return f'<div class="smtpsim-pane"><h4>{title}</h4>{body}</div>'
 

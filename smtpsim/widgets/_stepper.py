@@ -8,12 +8,17 @@ slider, the event list); the cursor tells every pane to redraw. Each pane is a p
 function of ``(events, position)`` (see :mod:`._moment` and :mod:`._html`), so going
 back is the same as going forward and needs no undo logic.
 
-The topology picture is the slow part (a matplotlib figure rendered to PNG). A
-:class:`~smtpsim.viz._topology.TopologyRenderer` draws the network once per trace and
-then only redraws the rectangle the highlights touch (blitting), pixel for pixel the
-same picture as :func:`~smtpsim.viz.topology`. The picture depends only on the
-highlighted nodes, link and message position, so PNGs are also cached by that tuple:
-stepping through a long DATA section costs no redraw at all.
+The topology picture is SVG markup (:func:`smtpsim.viz._topology_svg.topology_svg`),
+a pure function of the moment like every other pane: the network at its own shape
+(an explicit ``viewBox``, ``width: 100%; height: auto``), real text for every name,
+the active link and the message's place highlighted and the line on the wire
+travelling along the link. It is redrawn at every step (well under a millisecond),
+so there is no picture cache to go stale.
+
+The layout is made for a projector: the control row and the panes wrap (CSS flex
+with minimum widths) instead of squeezing, so at 1024 px with JupyterLab's file
+browser open the panes stack and every button keeps its label;
+``presentation=True`` makes text and picture larger for the back of the room.
 """
 
 from __future__ import annotations
@@ -24,12 +29,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..trace import Cursor, Trace, TraceEvent, transcript
+from ..trace import Cursor, Deferred, DialogLine, Relayed, Trace, TraceEvent, transcript
 from ..trace.queries import followed_message, message_position, network_of, session_at
+from ..viz._topology_svg import Travelling, topology_svg
 from . import _html
 from ._moment import CATEGORIES, category, describe, focus_at, involves
 
-__all__ = ["Stepper", "events_of"]
+__all__ = ["Stepper", "events_of", "picture_at"]
 
 #: Play speeds: label -> milliseconds per step.
 SPEEDS = {"0.5×": 1600, "1×": 800, "2×": 400, "4×": 200, "8×": 100}
@@ -52,17 +58,17 @@ class Stepper:
         trace_or_network: a finished :class:`~smtpsim.trace.Trace`, a network that has
             run (its ``.trace`` is used) or a list of events.
         msg: the trace id of the message to follow (default: the first one written).
-        dpi: resolution of the topology picture.
+        presentation: start with larger text and picture (for a projector); the
+            "presentation" toggle in the widget switches it too.
 
     ``Stepper(...)`` as the last line of a cell shows the widget; :meth:`step` and
     :attr:`index` drive it from code. Without a widget frontend it shows as text.
     """
 
     def __init__(self, trace_or_network: Any, *, msg: str | None = None,
-                 dpi: int = 64) -> None:
-        self.dpi = dpi
-        self._png: dict[tuple[Any, ...], bytes] = {}
+                 presentation: bool = False) -> None:
         self._build()
+        self._present.value = presentation
         self.load(trace_or_network, msg=msg)
 
     # ----------------------------------------------------------------- the model
@@ -70,8 +76,6 @@ class Stepper:
         """Show another trace (e.g. after a rerun) and go back to the first step."""
         self.events: list[TraceEvent] = events_of(trace_or_network)
         self.msg = msg or followed_message(self.events)
-        self._png.clear()
-        self._renderer: Any = None  # built on the first picture of this trace
         net = network_of(self.events)
         nodes = [n for n, _, _ in net.nodes] if net else sorted({e.node for e in self.events})
         self._node.options = [("all nodes", ""), *((n, n) for n in nodes)]
@@ -132,38 +136,64 @@ class Stepper:
             self._on_cursor(before)
 
     # ----------------------------------------------------------------- widgets
+    @property
+    def presentation(self) -> bool:
+        """True when text and picture are drawn large (for a projector)."""
+        return bool(self._present.value)
+
+    @presentation.setter
+    def presentation(self, on: bool) -> None:
+        self._present.value = on
+
     def _build(self) -> None:
-        def button(desc: str, icon: str, cls: str) -> w.Button:
-            b = w.Button(description=desc, icon=icon, layout=w.Layout(width="92px"))
+        def button(desc: str, icon: str, cls: str, tip: str) -> w.Button:
+            b = w.Button(description=desc, icon=icon, tooltip=tip,
+                         layout=w.Layout(width="auto", min_width="84px", flex="0 0 auto"))
             b.add_class(cls)
             return b
 
-        self._play = w.Play(interval=SPEEDS["1×"], step=1, show_repeat=False)
-        self._play.add_class("smtpsim-stepper-play")
-        self._speed = w.Dropdown(options=SPEEDS, value=SPEEDS["1×"],
-                                 layout=w.Layout(width="72px"))
+        # The Play widget animates in the browser (jslinked to the slider, so it keeps
+        # stepping while the kernel is busy); it is hidden, and labelled buttons drive it.
+        self._play = w.Play(interval=SPEEDS["1×"], step=1, show_repeat=False,
+                            layout=w.Layout(display="none"))
+        self._play.add_class("smtpsim-stepper-player")
+        self._start = button("Play", "play", "smtpsim-stepper-play", "step automatically")
+        self._stop = button("Stop", "stop", "smtpsim-stepper-stop", "stop at this step")
+        self._speed = w.Dropdown(description="speed", options=SPEEDS, value=SPEEDS["1×"],
+                                 style={"description_width": "auto"},
+                                 layout=w.Layout(width="auto", flex="0 0 auto"))
         self._speed.add_class("smtpsim-stepper-speed")
-        self._prev = button("Prev", "step-backward", "smtpsim-stepper-prev")
-        self._next = button("Next", "step-forward", "smtpsim-stepper-next")
-        self._slider = w.IntSlider(min=0, max=0, readout=False,
-                                   layout=w.Layout(flex="1 1 auto", min_width="200px"))
+        self._prev = button("Prev", "step-backward", "smtpsim-stepper-prev", "one step back")
+        self._next = button("Next", "step-forward", "smtpsim-stepper-next", "one step on")
+        self._slider = w.IntSlider(min=0, max=0, readout=False, description="step",
+                                   style={"description_width": "auto"},
+                                   layout=w.Layout(flex="1 1 220px", min_width="180px"))
         self._slider.add_class("smtpsim-stepper-slider")
-        self._status = w.HTML(layout=w.Layout(min_width="340px"))
+        self._present = w.ToggleButton(value=False, description="presentation",
+                                       icon="desktop", tooltip="larger text and picture",
+                                       layout=w.Layout(width="auto", flex="0 0 auto"))
+        self._present.add_class("smtpsim-stepper-presentation")
+        self._status = w.HTML(layout=w.Layout(width="100%"))
         self._status.add_class("smtpsim-stepper-status")
         w.jslink((self._play, "value"), (self._slider, "value"))
         self._speed.observe(lambda ch: setattr(self._play, "interval", ch["new"]), "value")
+        self._start.on_click(lambda _: self.play())
+        self._stop.on_click(lambda _: self.stop())
         self._prev.on_click(lambda _: self.step(-1))
         self._next.on_click(lambda _: self.step(1))
         self._slider.observe(lambda ch: setattr(self.cursor, "index", ch["new"]), "value")
+        self._present.observe(self._on_presentation, "value")
 
         self._kinds = {k: w.ToggleButton(value=True, description=label, icon="check",
-                                         layout=w.Layout(width="auto"))
+                                         layout=w.Layout(width="auto", flex="0 0 auto"))
                        for k, label in CATEGORIES.items()}
         for k, b in self._kinds.items():
             b.add_class(f"smtpsim-stepper-filter-{k}")
             b.observe(self._on_filter, "value")
         self._node = w.Dropdown(description="node", options=[("all nodes", "")], value="",
-                                layout=w.Layout(width="320px"))
+                                style={"description_width": "auto"},
+                                layout=w.Layout(width="auto", max_width="100%",
+                                                flex="0 1 auto"))
         self._node.add_class("smtpsim-stepper-node")
         self._node.observe(self._on_filter, "value")
         self._list = w.Select(options=[], rows=6,
@@ -171,35 +201,65 @@ class Stepper:
         self._list.add_class("smtpsim-stepper-events")
         self._list.observe(self._on_list, "value")
 
-        self._image = w.Image(format="png", layout=w.Layout(width="100%", height="auto"))
-        self._image.add_class("smtpsim-stepper-topology")
+        self._picture = w.HTML(layout=w.Layout(width="100%"))
+        self._picture.add_class("smtpsim-stepper-topology")
         self._transcript = w.HTML(layout=w.Layout(width="100%"))
         self._transcript.add_class("smtpsim-stepper-transcript")
-        self._envelope = w.HTML()
+        self._envelope = w.HTML(layout=w.Layout(width="100%"))
         self._envelope.add_class("smtpsim-stepper-envelope")
         self._headers = w.HTML(layout=w.Layout(width="100%"))
         self._headers.add_class("smtpsim-stepper-headers")
-        self._queues = w.HTML()
+        self._queues = w.HTML(layout=w.Layout(width="100%"))
         self._queues.add_class("smtpsim-stepper-queues")
 
-        box = w.Layout(border="1px solid #ccc", padding="6px", margin="4px")
-        controls = w.HBox([self._play, self._speed, self._prev, self._next, self._slider,
-                           self._status], layout=w.Layout(align_items="center"))
+        def pane(children: list[w.Widget], flex: str, cls: str) -> w.VBox:
+            # flex-basis is the width below which panes wrap to the next row (stack);
+            # min_width 0 lets a stacked pane shrink with the notebook, never overflow.
+            box = w.VBox(children, layout=w.Layout(
+                flex=flex, min_width="0", border="1px solid #ccc", padding="6px",
+                margin="4px", overflow="hidden"))
+            box.add_class("smtpsim-stepper-pane")
+            box.add_class(cls)
+            return box
+
+        wrap = {"flex_flow": "row wrap", "align_items": "center", "width": "100%"}
+        controls = w.HBox([self._play, self._start, self._stop, self._speed, self._prev,
+                           self._next, self._slider, self._present],
+                          layout=w.Layout(**wrap))
+        controls.add_class("smtpsim-stepper-controls")
         filters = w.HBox([w.HTML("<b>show:</b>"), *self._kinds.values(), self._node],
-                         layout=w.Layout(align_items="center", flex_flow="row wrap"))
-        top = w.HBox([
-            w.Box([self._image], layout=w.Layout(flex="3 1 0", **_pad(box))),
-            w.Box([self._transcript], layout=w.Layout(flex="2 1 0", overflow="hidden",
-                                                       **_pad(box))),
-        ])
-        bottom = w.HBox([
-            w.VBox([self._envelope, self._queues], layout=w.Layout(flex="1 1 0", **_pad(box))),
-            w.Box([self._headers], layout=w.Layout(flex="1 1 0", overflow="hidden",
-                                                    **_pad(box))),
-        ])
-        self.widget = w.VBox([w.HTML(_html.CSS), controls, filters, self._list, top, bottom],
-                             layout=w.Layout(width="100%"))
+                         layout=w.Layout(**wrap))
+        filters.add_class("smtpsim-stepper-filters")
+        top = w.HBox([pane([self._picture], "3 1 460px", "smtpsim-stepper-picture-pane"),
+                      pane([self._transcript], "2 1 340px", "smtpsim-stepper-dialog-pane")],
+                     layout=w.Layout(flex_flow="row wrap", align_items="stretch",
+                                     width="100%"))
+        bottom = w.HBox([pane([self._envelope, self._queues], "1 1 320px",
+                              "smtpsim-stepper-envelope-pane"),
+                         pane([self._headers], "1 1 380px", "smtpsim-stepper-headers-pane")],
+                        layout=w.Layout(flex_flow="row wrap", align_items="stretch",
+                                        width="100%"))
+        self.widget = w.VBox([w.HTML(_html.CSS), controls, self._status, filters, self._list,
+                              top, bottom], layout=w.Layout(width="100%"))
         self.widget.add_class("smtpsim-stepper")
+
+    def play(self) -> None:
+        """Step automatically at the chosen speed (from the start if at the end)."""
+        if self.cursor.steps and self.index >= len(self.cursor.steps) - 1:
+            self.index = 0
+        self._play.playing = True
+
+    def stop(self) -> None:
+        """Stop playing and stay at the current step."""
+        self._play.playing = False
+
+    def _on_presentation(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.widget.add_class("smtpsim-presentation")
+        else:
+            self.widget.remove_class("smtpsim-presentation")
+        if hasattr(self, "events"):
+            self._render()
 
     def _on_filter(self, _change: dict[str, Any]) -> None:
         for b in self._kinds.values():
@@ -223,31 +283,21 @@ class Stepper:
         session = session_at(events, p)
         now = events[p] if events else None
         t = f"t = {now.t:.3f} s" if now else ""
-        self._status.value = (f'<span style="font-size:15px"><b>step {self.index + 1} of '
+        self._status.value = (f'<span class="smtpsim-status"><b>step {self.index + 1} of '
                               f"{total}</b> &nbsp; {t} &nbsp; following "
                               f"<b>{escape(self.msg or '-')}</b></span>")
         self._transcript.value = _html.transcript_html(events, p, session)
         self._envelope.value = _html.envelope_html(events, p, session)
         self._headers.value = _html.headers_html(events, p, self.msg)
         self._queues.value = _html.queues_html(events, p, self.msg)
-        self._image.value = self.topology_png(p)
+        self._picture.value = self.topology_svg(p)
 
-    def topology_png(self, position: int | None = None) -> bytes:
-        """The topology picture at ``position`` (default: now) as PNG bytes (cached)."""
+    def topology_svg(self, position: int | None = None) -> str:
+        """The topology picture at ``position`` in the trace (default: now), as SVG
+        markup wrapped in a sideways-scrolling box; empty without a network."""
         p = self.position if position is None else position
-        if network_of(self.events) is None:
-            return b""
-        nodes, link = focus_at(self.events, p)
-        where = message_position(self.events, p, self.msg)
-        key = (nodes, link, where)
-        png = self._png.get(key)
-        if png is None:
-            if self._renderer is None:
-                from ..viz._topology import TopologyRenderer
-
-                self._renderer = TopologyRenderer(self.events, dpi=self.dpi)
-            png = self._png[key] = self._renderer.png(nodes, link, where)
-        return png
+        svg = picture_at(self.events, p, self.msg, presentation=self.presentation)
+        return f'<div class="smtpsim-picture">{svg}</div>' if svg else ""
 
     # ----------------------------------------------------------------- display
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -278,5 +328,26 @@ class Stepper:
                 f"following {self.msg}>")
 
 
-def _pad(layout: w.Layout) -> dict[str, Any]:
-    return {"border": layout.border, "padding": layout.padding, "margin": layout.margin}
+def picture_at(events: Sequence[TraceEvent], index: int, msg: str | None, *,
+               presentation: bool = False) -> str:
+    """The SVG topology at ``events[index]``: the nodes and link :func:`focus_at` lights,
+    the message's envelope badge where it is stored, the line on the wire travelling
+    along its link (client lines as an envelope, server replies as their code) and a
+    ✗ beside a link a delivery attempt failed on. Empty without a network."""
+    net = network_of(events)
+    if net is None or not 0 <= index < len(events):
+        return ""
+    known = {n for n, _, _ in net.nodes}
+    nodes, link = focus_at(events, index)
+    e = events[index]
+    travelling = failed = None
+    if isinstance(e, DialogLine) and {e.node, e.peer} <= known:
+        travelling = Travelling(e.peer, e.node) if e.dir == "C" else \
+            Travelling(e.node, e.peer, reply=e.line[:3])
+    elif isinstance(e, Relayed) and {e.node, e.to} <= known:
+        travelling = Travelling(e.node, e.to)
+    elif isinstance(e, Deferred) and {e.node, e.to} <= known:
+        failed = (e.node, e.to)
+    return topology_svg(events, highlight_nodes=nodes, highlight_link=link,
+                        position=message_position(events, index, msg),
+                        travelling=travelling, failed=failed, presentation=presentation)

@@ -62,16 +62,16 @@ def test_stepper_and_console_in_lab(
     # --- the Stepper: Next moves the transcript and the picture together
     first = panel.locator(".smtpsim-stepper").first
     transcript = first.locator(".smtpsim-stepper-transcript")
-    image = first.locator("img.smtpsim-stepper-topology")
+    image = first.locator(".smtpsim-stepper-topology svg")
     expect(transcript).to_be_visible()
     expect(image).to_be_visible()
     text_before = transcript.inner_text()
-    src_before = image.get_attribute("src") or ""
+    src_before = image.inner_html()
     next_button = first.locator("button.smtpsim-stepper-next")
     for _ in range(6):
         next_button.click()
     _wait_for_change(transcript.inner_text, text_before)
-    _wait_for_change(lambda: image.get_attribute("src") or "", src_before)
+    _wait_for_change(image.inner_html, src_before)
     expect(transcript).to_contain_text("S: 220")
     expect(first.locator(".smtpsim-stepper-status")).to_contain_text("step 7 of")
     first.scroll_into_view_if_needed()
