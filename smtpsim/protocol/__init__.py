@@ -51,6 +51,7 @@ from ._events import (
     ServerConfig,
     ServerEvent,
 )
+from ._extensions import EXTENSIONS, explain_extension, explain_line, explain_lines
 from ._replies import ENHANCED_EXPLANATIONS, EXPLANATIONS, Reply, ReplyReader, explain
 from ._sender import MailSender, Outgoing, RecipientResult
 from ._server import ServerConnection
@@ -59,6 +60,7 @@ from ._state import TRANSITIONS, State, in_sequence, next_state
 __all__ = [
     "ENHANCED_EXPLANATIONS",
     "EXPLANATIONS",
+    "EXTENSIONS",
     "NEED_DATA",
     "TRANSITIONS",
     "Auth",
@@ -98,6 +100,9 @@ __all__ = [
     "converse",
     "dot_stuff",
     "explain",
+    "explain_extension",
+    "explain_line",
+    "explain_lines",
     "has_bare_line_ending",
     "in_sequence",
     "next_state",
