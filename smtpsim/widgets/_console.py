@@ -43,13 +43,14 @@ from ._stepper import Stepper
 __all__ = ["Console", "console_html"]
 
 #: The console's own styles, on top of :data:`_html.CSS`: the separator between
-#: sessions, the closed banner, and the dialog box that scrolls like a terminal.
+#: sessions, the closed banner, and lines that wrap between words, never inside one.
 _CSS = """<style>
 .smtpsim-console-sep { color: #6b6b6b; font-family: sans-serif; font-size: 13px;
   border-top: 1px dashed #bbb; margin: 6px 0 2px 0; padding: 2px 6px; }
 .smtpsim-console-closed { color: #fff; background: #6b6b6b; font-family: sans-serif;
   font-size: 14px; padding: 4px 8px; margin-top: 4px; border-radius: 4px; }
 .smtpsim-console-output { scroll-behavior: auto; }
+.smtpsim-console .smtpsim-wire { word-break: normal; overflow-wrap: break-word; }
 </style>"""
 
 #: A transparent one-pixel GIF whose onload scrolls the dialog box to its newest line
@@ -190,7 +191,7 @@ class Console:
                                               overflow="auto"))
         self._output.add_class("smtpsim-console-output")
         self._input = w.Text(continuous_update=True, placeholder=(
-            "type a command, e.g. EHLO me, and press Enter"),
+            "type a command, e.g. EHLO me"),
             layout=w.Layout(flex="1 1 12em", min_width="12em"))
         self._input.add_class("smtpsim-console-input")
         self._input.on_msg(self._on_input_msg)
@@ -242,7 +243,7 @@ class Console:
         closed = self.session.closed
         self._input.disabled = self._send.disabled = self._blank.disabled = closed
         self._input.placeholder = ("connection closed: press New session" if closed else
-                                   "type a command, e.g. EHLO me, and press Enter")
+                                   "type a command, e.g. EHLO me")
         self._reconnect.button_style = "warning" if closed else ""
         self._open.disabled = not self.accepted
         if self.accepted:
