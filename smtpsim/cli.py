@@ -460,15 +460,51 @@ def copy_course(target: Path) -> list[Path]:
 
 def _add_lab(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("lab", help="open the course in JupyterLab",
-                       description="Open JupyterLab on the course notebooks. In a source "
-                                   "checkout it opens notebooks/ in place; from an installed "
-                                   "package it first copies the notebooks into DIR.")
+                       description="Open JupyterLab on the course notebooks, at 00-start-here. "
+                                   "In a source checkout it opens notebooks/ in place; from an "
+                                   "installed package it first copies the notebooks into DIR. "
+                                   "Options after -- go to JupyterLab unchanged, e.g. "
+                                   "smtpsim lab -- --port 9999 --ServerApp.ip=0.0.0.0",
+                       epilog="As root (in Docker, on many lab machines) --allow-root is "
+                              "added for you: Jupyter refuses to start as root without it.")
     p.add_argument("--dir", default="smtpsim-course", metavar="DIR",
                    help="working folder for an installed package's course (%(default)s)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.add_argument("--print-only", action="store_true",
                    help="prepare the folder and print the command instead of running it")
+    p.add_argument("jupyter_args", nargs=argparse.REMAINDER, metavar="-- JUPYTER_OPTION",
+                   help="options passed through to JupyterLab (after --)")
     p.set_defaults(func=cmd_lab)
+
+
+#: The notebook JupyterLab opens first, in the browser and in the URL it prints.
+FIRST_NOTEBOOK = "00-start-here.ipynb"
+
+
+def _running_as_root() -> bool:
+    """True for the superuser on POSIX (``os.geteuid`` does not exist on Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
+
+
+def lab_command(folder: Path, *, no_browser: bool = False,
+                extra: Sequence[str] = (), as_root: bool = False) -> list[str]:
+    """The ``jupyter lab`` command that opens the course in ``folder`` at notebook 00.
+
+    ``--LabApp.default_url`` makes the address JupyterLab opens *and* prints (with
+    ``--no-browser``) the first notebook, not the Launcher. ``extra`` is passed through
+    unchanged, last, so it can override anything here; ``as_root`` adds
+    ``--allow-root`` (Jupyter refuses to run as root without it) unless already given.
+    """
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}"]
+    if no_browser:
+        cmd.append("--no-browser")
+    if as_root and not any(a.split("=")[0] in ("--allow-root", "--ServerApp.allow_root")
+                           for a in extra):
+        cmd.append("--allow-root")
+    cmd += list(extra)
+    cmd.append(f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}")
+    return cmd
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -484,10 +520,14 @@ def cmd_lab(args: argparse.Namespace) -> int:
         folder = Path(args.dir).resolve()
         copied = copy_course(folder)
         print(f"course in {folder} ({len(copied)} notebook(s) copied)", flush=True)
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}"]
-    if args.no_browser:
-        cmd.append("--no-browser")
-    cmd.append(str(folder / "00-start-here.ipynb"))
+    extra = list(args.jupyter_args)
+    if extra[:1] == ["--"]:  # argparse keeps the separator in a REMAINDER
+        extra = extra[1:]
+    as_root = _running_as_root()
+    if as_root:
+        print("smtpsim lab: running as root, so --allow-root is passed to JupyterLab",
+              file=sys.stderr, flush=True)
+    cmd = lab_command(folder, no_browser=args.no_browser, extra=extra, as_root=as_root)
     if args.print_only:
         print(" ".join(cmd))
         return 0

@@ -1,6 +1,6 @@
 """The course's self-check functions: right answers pass, wrong ones get a hint.
 
-Every ``check_*`` in :mod:`smtpsim.course` must return True (printing ✅) for the
+Every ``check_*`` in :mod:`smtpsim.course` must return True (printing ``✓ Right.``) for the
 right answer in each reasonable form, and False for a wrong answer and for ``None``
 (the value a notebook is stored with), printing a hint without raising and without
 giving the answer away.
@@ -64,7 +64,7 @@ WRONG: dict[str, list[Any]] = {
                        "mx.example.com", 5],
     "check_null_mx_code": [550, 450, "5.1.1", "nope", 221],
     "check_hop_count": [3, 5, 2, "four", -1],
-    "check_first_hop": ["store.example.net", "carol-pc", "mx.example.net", 1],
+    "check_first_hop": ["filter.example.net", "carol-pc", "mx.example.net", 1],
     "check_next_retry": [2500, 1600, 1500, 1000, 3000, "soon", [2700]],
     "check_bounce_sender": ["MAILER-DAEMON@mx.example.com", "postmaster@example.org",
                             "bob@example.org", "nobody", 0],
@@ -94,7 +94,7 @@ def test_every_check_is_covered() -> None:
 def test_right_answer_passes(name: str, answer: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert course.CHECKS[name](answer) is True
     out = capsys.readouterr().out
-    assert out.startswith("✅"), out
+    assert out.startswith("✓ Right."), out
 
 
 @pytest.mark.parametrize(("name", "answer"),
@@ -103,7 +103,7 @@ def test_wrong_answer_gets_a_hint(name: str, answer: Any,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert course.CHECKS[name](answer) is False
     out = capsys.readouterr().out
-    assert "✅" not in out
+    assert "Right." not in out and out.startswith("✗ Not yet.")
     assert len(out.strip()) > 20, f"no helpful hint printed: {out!r}"
 
 
@@ -158,6 +158,43 @@ def test_received_exercise_agrees_with_the_parser() -> None:
     hops = parse_received_chain(course.EXERCISE_RECEIVED)
     assert len(hops) == RIGHT["check_hop_count"][0]
     assert hops[0].by_host == RIGHT["check_first_hop"][0]
+    # an unbroken chain: each server got the message from the one that stamped before it
+    for older, newer in zip(hops, hops[1:], strict=False):
+        assert newer.from_host == older.by_host, (older, newer)
+
+
+# Verdicts must read right without an emoji font (Debian's Chromium shows emoji as boxes).
+_EMOJI_RANGES = [(0x1F000, 0x1FAFF), (0x2600, 0x26FF), (0xFE0F, 0xFE0F), (0x2705, 0x2705),
+                 (0x274C, 0x274C), (0x270F, 0x270F)]
+
+
+def _has_emoji(text: str) -> bool:
+    return any(lo <= ord(ch) <= hi for ch in text for lo, hi in _EMOJI_RANGES)
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT))
+def test_verdicts_need_no_emoji_font(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for answer in [None, RIGHT[name][0], *WRONG[name]]:
+        course.CHECKS[name](answer)
+        out = capsys.readouterr().out
+        assert not _has_emoji(out), f"{name}({answer!r}) prints an emoji: {out!r}"
+        assert out.split(" ", 1)[0] in ("✓", "✗", "?")
+
+
+def test_no_answer_points_to_this_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    """The answer variables sit in the same cell as the check, in every notebook."""
+    course.check_rcpt_count(None)
+    out = capsys.readouterr().out
+    assert "this cell" in out and "cell above" not in out
+
+
+def test_hints_name_the_places_that_hold_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    course.check_reply_after_data(250)
+    out = capsys.readouterr().out
+    # not "the server's next line", which with PIPELINING is the 250 to MAIL FROM
+    assert "Command by command" in out and "PIPELINING" in out
+    course.check_protocols(None)
+    assert "'Three protocols, three jobs'" in capsys.readouterr().out
 
 
 def test_retry_exercise_agrees_with_retry_policy() -> None:

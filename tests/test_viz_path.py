@@ -34,7 +34,7 @@ def test_deferral_is_a_dashed_arrow_with_its_code_and_the_wait_is_shown() -> Non
     assert arrow.get_linestyle() == "--"
     assert to_hex(arrow.get_edgecolor()) == to_hex(palette.DEFERRAL)
     assert "451" in by_gid(fig, "failed:0:label")["failed:0:label"].get_text()
-    assert "\u2717" in texts(fig)
+    assert any(t.startswith("\u2717 ") for t in texts(fig))  # the cross, at the bend
     stays = by_gid(fig, "stay:")
     assert stays["stay:out.example.org"].get_text() == "queued 5 min 1 s"  # 1.0 -> 302.2
     assert "\u2713" in texts(fig)  # delivered
@@ -72,3 +72,57 @@ def test_a_mail_loop_draws_one_arrow_per_direction_with_all_hop_numbers() -> Non
     assert len(loop) == 2  # there and back, not fifty arrows
     counts = sum(int(b.rpartition("×")[2].rstrip(")")) for b in loop)
     assert counts >= 45
+
+
+def _marks_and_labels(fig):  # type: ignore[no-untyped-def]
+    """The marks (tick, envelope, the cross-and-letter keys) and every other text in the
+    picture (node names, link labels, waits), with their extents on the canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]
+    marks, others = [], []
+    for t in ax.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip() or t.axes is None:
+            continue
+        gid = t.get_gid() or ""
+        box = t.get_window_extent(renderer)
+        if gid.startswith(("delivered:", "position", "key:")) or \
+                t.get_text().strip()[:1] in ("\u2717", "\u2713", "\u2709"):
+            marks.append((t.get_text(), box))
+        else:
+            others.append((t.get_text(), box))
+    return marks, others
+
+
+@pytest.mark.parametrize("name", ["mx-failover", "unknown-user", "greylisting", "classic"])
+def test_marks_sit_beside_the_labels_never_on_them(name: str) -> None:
+    from smtpsim.scenarios import load
+
+    trace = load(name).run().trace
+    msgs = sorted({e.msg for e in trace if e.kind == "inject"})
+    assert msgs
+    for msg in msgs:
+        fig = message_path(trace, msg)
+        marks, others = _marks_and_labels(fig)
+        assert marks, "nothing marked"
+        for mark, mbox in marks:
+            for label, lbox in others:
+                assert not mbox.overlaps(lbox), f"{name} {msg}: {mark!r} covers {label!r}"
+        save_artifact(fig, f"path_{name}_{msg}")
+
+
+def test_the_legend_names_what_happened() -> None:
+    from smtpsim.scenarios import load
+
+    refused = texts(message_path(load("mx-failover").run().trace, "m1"))
+    assert any(t.startswith("connection refused:") for t in refused)
+    assert not any(t.startswith("4xx") for t in refused)  # a refusal is not a 4xx
+    grey = texts(message_path(load("greylisting").run().trace, "m1"))
+    assert any(t.startswith("4xx reply") for t in grey)
+    assert not any(t.startswith("connection refused") for t in grey)
+    bounced = texts(message_path(load("unknown-user").run().trace, "m1"))
+    assert any(t.startswith("bounce: a DSN") for t in bounced)

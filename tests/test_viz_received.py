@@ -38,3 +38,24 @@ def test_deterministic_and_errors() -> None:
         received_chain(received_message()))
     with pytest.raises(ValueError, match="no Received"):
         received_chain(b"Subject: hi\r\n\r\nbody\r\n")
+
+
+def test_a_one_second_rollover_is_not_drawn_as_the_whole_delay() -> None:
+    from smtpsim.scenarios import load
+    from smtpsim.viz import text
+    from smtpsim.viz._received import within_resolution
+
+    net = load("smarthost").run()
+    alice = net.nodes["mailbox:alice@example.com"].messages[0]
+    rows = received_table(alice)
+    assert [r["delay"] for r in rows[1:]] == [0.0, 1.0, 0.0]  # a clock tick on hop 3
+    assert within_resolution(rows)
+    fig = received_chain(alice)
+    assert by_gid(fig, "share:") == {}  # no bar says "100 %" for a tick
+    assert "one-second resolution" in by_gid(fig, "resolution")["resolution"].get_text()
+    assert "(header times: 1 s resolution)" in fig._suptitle.get_text()
+    out = text.received_text(alice)
+    assert "100%" not in out and "one-second resolution" in out
+    save_artifact(fig, "received_chain_rollover")
+    # a real wait is still drawn as its share
+    assert not within_resolution(received_table(received_message()))

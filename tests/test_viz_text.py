@@ -33,3 +33,20 @@ def test_sequence_and_received_text() -> None:
     table = text.received_text(received_message()).splitlines()
     assert table[0].split() == ["hop", "from", "by", "with", "id", "time", "delay", "share"]
     assert len(table) == 5 and "100%" in table[3]
+
+
+def test_transcript_shows_failed_connections_in_their_place() -> None:
+    from smtpsim.scenarios import load
+
+    net = load("mx-failover").run()
+    out = net.trace.transcript()
+    failed = ("--- smtp.example.org -> mx1.example.com: connection failed "
+              "(connect to mx1.example.com[192.0.2.10]:25: Connection refused) ---")
+    assert out.count(failed) == 1
+    # after the submission session, before the session with the backup MX
+    assert out.index("(s1) ---") < out.index(failed) < out.index("-> mx2.example.com (s2) ---")
+    # a single session's transcript is that session's dialog only
+    assert "connection failed" not in net.trace.transcript("s2")
+    # a 4xx during a dialog is part of the dialog, not a failed connection
+    grey = load("greylisting").run().trace.transcript()
+    assert "connection failed" not in grey and "S: 450 4.7.1" in grey

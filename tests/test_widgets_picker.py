@@ -61,3 +61,46 @@ def test_picker_reruns_with_faults_and_refreshes_its_stepper() -> None:
     p._run.click()
     assert p.stepper.events[0].title.startswith("Across the Internet")
     assert "Scenario picker" in p._repr_mimebundle_()["text/html"]
+
+
+def test_a_node_fault_always_has_a_node() -> None:
+    p = ScenarioPicker("cross-domain")
+    # pre-selected: the first receiving MTA, never blank, never the submission server
+    assert p._down_node.value == "mx.example.com" and not p._down.disabled
+    p._down.value = True
+    p._run.click()
+    downs = [e for e in p.stepper.events if isinstance(e, NodeState) and e.state == "down"]
+    assert [e.node for e in downs] == ["mx.example.com"]
+    assert any(isinstance(e, Deferred) and e.to == "mx.example.com" for e in p.stepper.events)
+    p._scenario.value = "classic"
+    assert p._down_node.value in p._down_node.options and p._down_node.value
+    p._down_node.options = []
+    with pytest.raises(ValueError, match="choose the node"):
+        p.build()
+
+
+def test_panes_say_stale_until_run() -> None:
+    p = ScenarioPicker("classic")
+    assert not p.stale and p._stale.value == ""
+    p._scenario.value = "greylisting"
+    assert p.stale and "stale — press Run" in p._stale.value
+    assert p._run.button_style == "warning"
+    p._scenario.value = "classic"  # put back: the panes show it again
+    assert not p.stale and p._stale.value == ""
+    p._latency.value = 3.0
+    assert "stale" in p._stale.value
+    p._run.click()
+    assert not p.stale and p._stale.value == "" and p._run.button_style == "success"
+
+
+def test_greylisting_toggles_say_what_they_do() -> None:
+    p = ScenarioPicker("greylisting")
+    labels = list(p._grey._options_labels)
+    assert labels == ["greylisting as in the scenario", "greylisting on", "greylisting off"]
+    assert "True" not in " ".join(labels) and "False" not in " ".join(labels)
+    p._grey.value = False
+    p._run.click()
+    assert not any(isinstance(e, Deferred) for e in p.stepper.events)
+    p._grey.value = None
+    p._run.click()
+    assert any(isinstance(e, Deferred) for e in p.stepper.events)

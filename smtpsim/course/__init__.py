@@ -2,7 +2,7 @@
 
 Every notebook ends with an exercise: the student writes an answer into a variable
 and passes it to one of the ``check_*`` functions here. Each function prints
-``✅`` and a short confirmation when the answer is right, or a hint that says *where
+``✓ Right.`` and a short confirmation when the answer is right, or a hint that says *where
 to look* (never the answer itself) when it is wrong or still ``None``, and returns
 ``True`` or ``False``. None of them raises, whatever it is given: a notebook stored
 with ``answer = None`` must run top to bottom.

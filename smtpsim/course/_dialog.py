@@ -37,8 +37,8 @@ def check_protocols(answer: Any) -> bool:
     read/unread marks. The answer is a list of three protocol names (``"SMTP"``,
     ``"IMAP"`` or ``"POP"``), in that order.
     """
-    where = ("the table 'Who does what' at the top of 00-start-here: one protocol pushes "
-             "mail, two others let a reader fetch it.")
+    where = ("the table 'Three protocols, three jobs' at the top of 00-start-here: one "
+             "protocol pushes mail, two others let a reader fetch it.")
     if answer is None:
         return _unanswered(where)
     if not _is_sequence(answer) or len(answer) != 3:
@@ -50,7 +50,7 @@ def check_protocols(answer: Any) -> bool:
     if unknown:
         return _wrong(f"{unknown[0]!r} is not one of SMTP, IMAP or POP.")
     if named == list(_PROTOCOLS_RIGHT):
-        return _right("Right: SMTP pushes mail at every hop (submission and relay alike); "
+        return _right("SMTP pushes mail at every hop (submission and relay alike); "
                       "IMAP keeps the mailbox on the server, so every device sees the same "
                       "folders. POP would download and (usually) delete.")
     wrong = [i + 1 for i, (n, r) in enumerate(zip(named, _PROTOCOLS_RIGHT, strict=True)) if n != r]
@@ -70,9 +70,11 @@ def check_protocols(answer: Any) -> bool:
 # ---------------------------------------------------------------------------
 
 _REPLY_AFTER_DATA = _Exercise(
-    where=("step the Stepper to the line 'C: DATA' and read the server's next line, "
-           "or find DATA in the state diagram: the edge out of RCPT is labelled with "
-           "its reply class."),
+    where=("the table 'Command by command' in 01 (the DATA row), or the cell under it "
+           "that pairs each command with its reply. Careful in the transcript: with "
+           "PIPELINING, MAIL FROM, RCPT TO and DATA go out together and the replies come "
+           "back in the same order, so the line right after 'C: DATA' answers MAIL FROM; "
+           "DATA's reply is the last of them, just before the message's lines."),
     read=_reply_code,
     unreadable="A reply code is a three-digit number such as 250.",
     right=_one_of(354),

@@ -137,7 +137,7 @@ def check_classify_codes(answer: Any) -> bool:
                       "use success, intermediate, transient or permanent.")
     wrong = [c for c in CLASSIFY_CODES if _reply_class(given[c]) != c // 100]
     if not wrong:
-        return _right("All right. The first digit is all a client program needs: 2 done, "
+        return _right("The first digit is all a client program needs: 2 done, "
                       "3 send more, 4 keep it queued and retry, 5 give up and bounce.")
     return _wrong(f"{len(wrong)} of {len(CLASSIFY_CODES)} not right yet, e.g. {wrong[0]}. "
                   + where)

@@ -143,8 +143,8 @@ def check_null_mx_code(answer: Any) -> bool:
 EXERCISE_RECEIVED: bytes = (
     b"Return-Path: <carol@example.org>\r\n"
     b"Delivered-To: dave@example.net\r\n"
-    b"Received: from filter.example.net (filter.example.net [192.0.2.31])\r\n"
-    b"\tby store.example.net (smtpsim) with ESMTP id 4C1D2\r\n"
+    b"Received: from mx.example.net (mx.example.net [192.0.2.30])\r\n"
+    b"\tby filter.example.net (smtpsim) with ESMTP id 4C1D2\r\n"
     b"\tfor <dave@example.net>; Sat, 28 Nov 2026 09:00:02 +0000\r\n"
     b"Received: from out.relay.example (out.relay.example [198.51.100.40])\r\n"
     b"\tby mx.example.net (smtpsim) with ESMTP id 9A0B1\r\n"
@@ -200,8 +200,8 @@ _FIRST_HOP = _Exercise(
     praise=("smtp.example.org, Carol's submission server (with ESMTPA: she "
             "logged in). Received lines are read bottom-up."),
     hints=(
-        (_one_of("store.example.net"), "That is the server that accepted it *last*: its "
-                                       "line is on top."),
+        (_one_of("filter.example.net"), "That is the server that accepted it *last*: its "
+                                        "line is on top."),
         (_one_of("carol-pc"), "carol-pc is the client in the 'from' clause: it sent the "
                               "message but wrote no Received line itself. Which server "
                               "received it?"),

@@ -1,7 +1,12 @@
 """How every check reads an answer and prints its verdict, and an exercise declared as data.
 
-The verdict is one printed line (``✅`` right, ``❌`` not yet, ``✏️`` no answer) and a
-bool. The readers (:func:`_as_int`, :func:`_word`, :func:`_host` ...) turn what a student
+The verdict is one printed line (``✓ Right.``, ``✗ Not yet.``, ``? No answer yet``) and a
+bool. The marks are plain text characters (U+2713, U+2717) that every code font has,
+DejaVu Sans Mono included, and the words after them carry the verdict alone: emoji such
+as a green tick need an emoji font that many lab machines (Debian's Chromium) lack,
+and there they show as empty boxes.
+
+The readers (:func:`_as_int`, :func:`_word`, :func:`_host` ...) turn what a student
 typed into a value to compare, or ``None`` when they cannot make sense of it; they
 never raise. :class:`_Exercise` puts the two together for an exercise with one right
 answer, so that such an exercise is only data.
@@ -19,18 +24,22 @@ from typing import Any, Generic, TypeVar
 # ---------------------------------------------------------------------------
 
 
+#: The marks that start a verdict line: text characters, not emoji (see above).
+RIGHT, WRONG, UNANSWERED = "✓ Right.", "✗ Not yet.", "? No answer yet:"
+
+
 def _right(text: str) -> bool:
-    print(f"✅ {text}")
+    print(f"{RIGHT} {text}")
     return True
 
 
 def _wrong(text: str) -> bool:
-    print(f"❌ Not yet. {text}")
+    print(f"{WRONG} {text}")
     return False
 
 
 def _unanswered(where: str) -> bool:
-    print("✏️  No answer yet: replace `None` with your answer in the cell above, run it, "
+    print(f"{UNANSWERED} replace `None` at the top of this cell with your answer, "
           f"then run this cell again.\n   Where to look: {where}")
     return False
 
@@ -125,7 +134,7 @@ class _Exercise(Generic[T]):
 
     1. ``None`` (the notebook as stored): "No answer yet", and :attr:`where`;
     2. :attr:`read` cannot make sense of it (returns ``None``): :attr:`unreadable`;
-    3. :attr:`right` accepts the value read: ``✅`` and :attr:`praise`;
+    3. :attr:`right` accepts the value read: ``✓ Right.`` and :attr:`praise`;
     4. the first of :attr:`hints` whose test accepts it: that hint;
     5. any other answer: :attr:`otherwise`.
 
@@ -143,7 +152,7 @@ class _Exercise(Generic[T]):
     unreadable: str
     #: Is the value read right?
     right: Callable[[T], bool]
-    #: The confirmation printed after ``✅``: why the answer is right.
+    #: The confirmation printed after ``✓ Right.``: why the answer is right.
     praise: str
     #: ``(test, hint)`` for the typical wrong answers, tried in order.
     hints: tuple[tuple[Callable[[T], bool], str], ...] = ()

@@ -53,6 +53,7 @@ from ._events import (
     ServerConfig,
     ServerEvent,
 )
+from ._extensions import EXTENSIONS, explain_extension, explain_line, explain_lines
 from ._replies import ENHANCED_EXPLANATIONS, EXPLANATIONS, Reply, ReplyReader, explain
 from ._sender import MailSender, Outgoing, RecipientResult
 from ._server import ServerConnection
@@ -76,6 +77,7 @@ __all__ = [
     "END_OF_DATA",
     "ENHANCED_EXPLANATIONS",
     "EXPLANATIONS",
+    "EXTENSIONS",
     "GREETING",
     "INTERMEDIATE_REPLIES",
     "NEED_DATA",
@@ -118,6 +120,9 @@ __all__ = [
     "converse",
     "dot_stuff",
     "explain",
+    "explain_extension",
+    "explain_line",
+    "explain_lines",
     "has_bare_line_ending",
     "in_sequence",
     "next_state",

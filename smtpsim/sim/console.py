@@ -17,7 +17,7 @@ from ..protocol import (
     MessageReceived,
     ServerConnection,
     State,
-    explain,
+    explain_line,
 )
 from ..trace import DialogLine, SessionClosed, SessionOpened
 from .network import Network
@@ -158,11 +158,9 @@ class ConsoleSession:
 
     @staticmethod
     def explain(reply_line: str) -> str:
-        """The plain-English meaning of a reply line such as ``"250 2.1.5 Ok"``."""
-        code = int(reply_line[:3]) if reply_line[:3].isdigit() else 0
-        parts = reply_line[4:].split(" ", 1)
-        enhanced = parts[0] if parts and parts[0][:1] in "245" and "." in parts[0] else None
-        return explain(code, enhanced)
+        """The plain-English meaning of a reply line such as ``"250 2.1.5 Ok"``
+        (:func:`smtpsim.protocol.explain_line`, the explainer every view uses)."""
+        return explain_line(reply_line)
 
     def deliver(self, until: float | None = None) -> None:
         """Let the simulation run, so accepted messages travel the network."""

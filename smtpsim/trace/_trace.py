@@ -159,20 +159,32 @@ def transcript(events: Iterable[TraceEvent], session: str | None = None) -> str:
     """Render dialog lines the way RFC 5321's examples do: ``S: 220 ...`` / ``C: EHLO ...``.
 
     Args:
-        events: trace events; only :class:`DialogLine` ones are used.
+        events: trace events; :class:`DialogLine` ones make the dialogs, and a
+            :class:`Deferred` without a reply code (the connection was refused, timed
+            out, or the node was down) is a connection attempt that never became a
+            dialog.
         session: only this session's lines; by default every session, in the order
             they opened, each introduced by a ``--- client -> server (session) ---``
-            heading (sessions that overlapped in time are not interleaved).
+            heading (sessions that overlapped in time are not interleaved), and each
+            failed connection attempt in its place as one line,
+            ``--- client -> server: connection failed (why) ---``.
     """
-    sessions: dict[str, list[str]] = {}
+    from ._events import Deferred  # local: only this view reads it
+
+    blocks: dict[object, list[str]] = {}
     for e in events:
+        if isinstance(e, Deferred):
+            if session is None and not e.reply[:3].isdigit() and e.to != "local":
+                # No SMTP was spoken: the TCP connection itself failed.
+                blocks[object()] = [f"--- {e.node} -> {e.to}: connection failed ({e.reply}) ---"]
+            continue
         if not isinstance(e, DialogLine) or (session is not None and e.session != session):
             continue
-        lines = sessions.get(e.session)
+        lines = blocks.get(e.session)
         if lines is None:
-            lines = sessions[e.session] = []
+            lines = blocks[e.session] = []
             if session is None:
                 lines.append(f"--- {e.peer} -> {e.node} ({e.session}) ---")
         lines.append(f"{e.dir}: {e.line}")
-    out = [line for lines in sessions.values() for line in lines]
+    out = [line for lines in blocks.values() for line in lines]
     return "\n".join(out) + ("\n" if out else "")

@@ -7,7 +7,10 @@ next one has answered 250 to the end of DATA, and only then lets go. So a path i
 numbered chain of hand-overs (the transfers of :mod:`smtpsim.trace.queries`) with a wait
 at every node. Failed tries are drawn too, because they explain the waits: a dashed
 arrow in the colour of its reply class (4xx orange: it stays queued and is retried;
-5xx red: it bounces) ending in a cross, labelled with the reply code.
+5xx red: it bounces), keyed by a letter and a cross at its bend, explained under the
+picture. Every mark sits *beside* the names (the cross at the bend, the tick and the
+envelope right of the node's marker, the names below it), never on one; the legend
+names only what happened to this message: a refused connection, a 4xx, a bounce.
 """
 
 from __future__ import annotations
@@ -108,10 +111,12 @@ def _draw_failures(ax: Axes, events: list[TraceEvent], msg: str,
     """Failed tries: one dashed arrow per (from, to) ending in a cross, keyed by letters
     (A, B, ...) at the arrow's bend; the letters are explained in a list beside the
     picture, so no label ever sits on a node, a name or another label."""
-    tries = [(f.src, f.dst, f"{fmt_time(f.t)}  {f.src} \u2192 {f.dst}: {_why(f.reply)}"
-              " (stays queued)", DEFERRAL, f"failed:{i}")
+    tries = [(f.src, f.dst, f"{fmt_time(f.t)}  {f.src} \u2192 {f.dst}: {_why(f.reply)}",
+              DEFERRAL, f"failed:{i}")
              for i, f in enumerate(failures(events, msg))]
+    happened = {_kind(f.reply) for f in failures(events, msg)}
     for b in (e for e in events if isinstance(e, Bounced) and e.msg == msg):
+        happened.add("bounce")
         note = f"{fmt_time(b.t)}  {b.reply.split(' ')[0]} {b.status}: bounced {b.recipient}"
         note += f", DSN {b.dsn} sent back" if b.dsn else ""
         tries.append((b.node, _failure_target(events, b), note, BOUNCE, f"bounce:{b.recipient}"))
@@ -128,21 +133,35 @@ def _draw_failures(ax: Axes, events: list[TraceEvent], msg: str,
             far = pos[dst] if dst in pos else (x + 0.55, y - 0.45)
             # Bowed the other way from the hops (which bend left), so the two never meet.
             path, mid = curve((x, y), far, -0.22 - 0.08 * len(arrows), trim=0.28)
-            end = path.vertices[-1]
             arrow(ax, path, colour, dashed=True, gid=gid)
-            ax.text(end[0], end[1], "\u2717", fontsize=24, color=colour, ha="center",
-                    va="center", fontweight="bold", zorder=9)
             arrows[src, dst, colour] = (mid, [])
         arrows[src, dst, colour][1].append(key)
         handles.append(Line2D([], [], color=colour, lw=3, ls="--"))
         labels.append(f"{key}  {note}")
         gids.append(f"{gid}:label")
     for (_src, _dst, colour), ((mx, my), keys) in arrows.items():
-        # The key letters on the arrow, at its bend: "A", or "B C" for two tries.
-        ax.text(mx, my, " ".join(keys), fontsize=FONT["small"], color="white", ha="center",
-                va="center", fontweight="bold", zorder=10, gid=f"key:{','.join(keys)}",
+        # A cross and the key letters on the arrow, at its bend: "✗ A", or "✗ B C"
+        # for two tries: between the nodes, so never on a node's name.
+        ax.text(mx, my, "\u2717 " + " ".join(keys), fontsize=FONT["small"], color="white",
+                ha="center", va="center", fontweight="bold", zorder=10, gid=f"key:{','.join(keys)}",
                 bbox={"boxstyle": "round,pad=0.2", "fc": colour, "ec": "white", "lw": 1.5})
-    _legend(ax, handles, labels, gids)
+    _legend(ax, handles, labels, gids, happened)
+
+
+def _kind(reply: str) -> str:
+    """What a failed try was: ``"4xx"``, ``"5xx"``, or ``"connection"`` when no SMTP
+    reply came at all (refused, unreachable, the node down)."""
+    code = reply[:3]
+    return f"{code[0]}xx" if code.isdigit() else "connection"
+
+
+#: Legend line for each kind of failure, in the order a reader meets them.
+_FAILED_LABELS = {
+    "connection": ("connection refused: stays queued", DEFERRAL),
+    "4xx": ("4xx reply: stays queued", DEFERRAL),
+    "5xx": ("5xx reply: refused for good", BOUNCE),
+    "bounce": ("bounce: a DSN goes back", BOUNCE),
+}
 
 
 def _draw_stays(ax: Axes, events: list[TraceEvent], msg: str,
@@ -167,22 +186,26 @@ def _draw_outcomes(ax: Axes, events: list[TraceEvent], msg: str,
     delivered = {h.dst for h in transfers(events, msg) if h.kind == "deliver"}
     for node in sorted(delivered, key=list(pos).index):
         x, y = pos[node]
-        ax.text(x + 0.3, y + 0.05, "\u2713", fontsize=30, color=DELIVERY, ha="center",
+        # Right of the node's marker, level with it: its name is below, notes above.
+        ax.text(x + 0.34, y, "\u2713", fontsize=26, color=DELIVERY, ha="left",
                 va="center", fontweight="bold", zorder=9, gid=f"delivered:{node}")
     for stay in queue_stays(events, msg):
         if not stay.done and stay.node in pos:
-            draw_envelope(ax, pos[stay.node], offset=(0.3, 0.3))
+            mark = draw_envelope(ax, pos[stay.node], offset=(0.34, 0.0), size=22)
+            mark.set_horizontalalignment("left")
 
 
-def _legend(ax: Axes, failed: list[Line2D], notes: list[str], gids: list[str]) -> None:
-    """Under the picture: what the colours mean (left column) and, keyed by their
-    letters, what each failed try was (right column)."""
+def _legend(ax: Axes, failed: list[Line2D], notes: list[str], gids: list[str],
+            happened: set[str]) -> None:
+    """Under the picture: what the colours mean (left column: only the kinds of
+    failure that happened) and, keyed by their letters, what each failed try was
+    (right column)."""
     handles = [
         Line2D([], [], color=_HOP, lw=3.5, label="hop (numbered in order)"),
         Line2D([], [], color=DELIVERY, lw=3.5, label="delivered into the mailbox \u2713"),
-        Line2D([], [], color=DEFERRAL, lw=3.5, ls="--", label="failed try, 4xx: stays queued"),
-        Line2D([], [], color=BOUNCE, lw=3.5, ls="--", label="failed for good, 5xx: bounce"),
     ]
+    handles += [Line2D([], [], color=colour, lw=3.5, ls="--", label=label)
+                for kind, (label, colour) in _FAILED_LABELS.items() if kind in happened]
     labels = [h.get_label() for h in handles]
     if failed:  # two columns, filled top to bottom: colours, then the failed tries
         rows = max(len(handles), len(failed))

@@ -9,6 +9,12 @@ dates is the time the message spent queued at (and travelling from) the previous
 server: the one bar that sticks out is where the delay happened. Anyone can do this
 with a real message from their own mailbox ("show original"); this figure needs
 nothing but the headers, never the trace.
+
+Header dates are written to the **second** (RFC 5322 has no fractions). A hop that
+took 0.2 s may show as 0 s or as 1 s, depending on whether a second ticked over in
+between. When the whole transit is no more than that (at most one second per hop),
+the shares would only show where a clock ticked, so the figure and the text table
+say "one-second resolution" instead of drawing a tick as "100 % of the delay".
 """
 
 from __future__ import annotations
@@ -25,7 +31,11 @@ if TYPE_CHECKING:
 
     from ..message import Hop
 
-__all__ = ["received_chain", "received_table"]
+__all__ = ["received_chain", "received_table", "within_resolution"]
+
+#: What the figure and the text table say when the delays are below the clock's grain.
+RESOLUTION_NOTE = ("header times have one-second resolution: every delay here is within "
+                   "it, so no hop can be said to have taken longer")
 
 _COLUMNS = ("hop", "from", "by", "with", "id", "time", "delay")
 
@@ -61,6 +71,13 @@ def received_table(message: Message | bytes) -> list[dict[str, Any]]:
     return rows
 
 
+def within_resolution(rows: list[dict[str, Any]]) -> bool:
+    """True when the transit is too short for whole-second header dates to say which hop
+    took longest: at most one second per hop, all told (a rollover, not a delay)."""
+    delays = [r["delay"] for r in rows if r["delay"] is not None]
+    return bool(delays) and sum(abs(d) for d in delays) <= len(delays)
+
+
 def _cells(row: dict[str, Any]) -> list[str]:
     delay = "start" if row["delay"] is None else fmt_duration(row["delay"])
     return [str(row["hop"]), row["from"], row["by"], row["with"], row["id"],
@@ -92,10 +109,15 @@ def received_chain(message: Message | bytes) -> Figure:
     left.set_xlim(0, sum(widths))
     left.set_ylim(len(cells) - 0.5, -0.5)
     left.set_axis_off()
+    coarse = within_resolution(rows)
     shares = [r["share"] or 0.0 for r in rows]
     top = max(shares, default=0.0)
+    if coarse:
+        right.text(2, (len(cells) - 1) / 2 + 0.5, "\n".join(
+            ["header times have", "one-second resolution:", "every delay here is", "within it"]),
+            va="center", ha="left", fontsize=FONT["small"], color=MUTED, gid="resolution")
     for y, (r, share) in enumerate(zip(rows, shares, strict=True), 1):
-        if r["share"] is None:
+        if r["share"] is None or coarse:
             continue
         colour = DEFERRAL if share == top and share > 0 else "#56B4E9"
         right.barh(y, 100 * share, height=0.55, color=colour, gid=f"share:{r['hop']}")
@@ -110,7 +132,9 @@ def received_chain(message: Message | bytes) -> Figure:
         right.spines[side].set_visible(False)
     total = sum(r["delay"] or 0.0 for r in rows)
     first = rows[0]["time"][:10]
+    transit = f"under {fmt_duration(total + 1)} in transit (header times: 1 s resolution)" \
+        if coarse else f"{fmt_duration(total)} in transit"
     fig.suptitle(f"Received chain: {len(rows)} hop{'s' if len(rows) != 1 else ''}, "
-                 f"{fmt_duration(total)} in transit"
+                 f"{transit}"
                  + (f" ({first}, read bottom-up)" if first else ""), fontsize=FONT["title"])
     return fig

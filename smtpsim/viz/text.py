@@ -69,14 +69,16 @@ def sequence_text(trace: Iterable[TraceEvent], session: str) -> str:
 
 def received_text(message: Message | bytes) -> str:
     """The Received chain as a fixed-width table, oldest hop first."""
-    from ._received import received_table
+    from ._received import RESOLUTION_NOTE, received_table, within_resolution
 
     rows = received_table(message)
+    coarse = within_resolution(rows)
     table = [["hop", "from", "by", "with", "id", "time", "delay", "share"]]
     for r in rows:
         table.append([str(r["hop"]), r["from"], r["by"], r["with"], r["id"], r["time"],
                       "" if r["delay"] is None else fmt_duration(r["delay"]),
-                      "" if r["share"] is None else f"{100 * r['share']:.0f}%"])
+                      "" if r["share"] is None or coarse else f"{100 * r['share']:.0f}%"])
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                     for row in table) + "\n"
+    out = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                    for row in table) + "\n"
+    return out + (f"({RESOLUTION_NOTE})\n" if coarse else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..protocol import explain
+from ..protocol import explain_line
 from ..trace import (
     Bounced,
     Converted,
@@ -110,13 +110,9 @@ def describe(event: TraceEvent) -> str:
 
 
 def explain_reply(line: str) -> str:
-    """The plain-English meaning of a reply line (``"250 2.1.5 Ok"``, ``"250-SIZE"``)."""
-    code = int(line[:3]) if line[:3].isdigit() else 0
-    if not 200 <= code <= 599:
-        return ""
-    first = line[4:].split(" ", 1)[0] if line[3:4] == " " else ""
-    enhanced = first if first[:1] in ("2", "4", "5") and first.count(".") == 2 else None
-    return explain(code, enhanced)
+    """The plain-English meaning of a reply line (``"250 2.1.5 Ok"``, ``"250-SIZE"``):
+    :func:`smtpsim.protocol.explain_line`, the one explainer every view uses."""
+    return explain_line(line)
 
 
 def focus_at(events: Sequence[TraceEvent], index: int,

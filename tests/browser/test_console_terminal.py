@@ -1,0 +1,135 @@
+"""The Console as a terminal in a real JupyterLab at a projector's 1024×768.
+
+A student types a whole message: EHLO, MAIL, RCPT, DATA, three lines, a blank line
+(Enter on the empty box) and the lone dot. After each line the dialog box must show
+its newest line (``scrollTop + clientHeight >= scrollHeight - 2``), like a terminal.
+Then notebook 07 is run with Run All, as a class would, and its console must still be
+open for typing. Screenshots: ``artifacts/screenshots/console-terminal*.png``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lab_harness import (
+    REPO_ROOT,
+    LabServer,
+    collect_problems,
+    notebook_panel,
+    run_notebook_in_lab,
+    save_screenshot,
+    write_notebook,
+)
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PROJECTOR = {"width": 1024, "height": 768}
+
+CELLS = [
+    ("markdown", "# Talk SMTP\nType at Alice's mail server."),
+    "import smtpsim\n"
+    "\n"
+    "spec = smtpsim.load('cross-domain').to_dict()\n"
+    "spec['messages'] = []\n"
+    "console = smtpsim.Console(smtpsim.load(spec).build(), host='mx.example.com')\n"
+    "console",
+]
+
+TYPED = ["EHLO student-pc", "MAIL FROM:<student@example.org>", "RCPT TO:<alice@example.com>",
+         "DATA", "From: student@example.org", "To: alice@example.com",
+         "Subject: typed in the browser", "", "."]
+
+_AT_END = "(el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2"
+
+
+def _wait_until(check: Any, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def test_console_stays_scrolled_to_its_newest_line(
+    jupyterlab: LabServer, browser_page: Any, tmp_path: Path
+) -> None:
+    page = browser_page
+    page.set_viewport_size(PROJECTOR)
+    notebook = write_notebook(tmp_path / "console-terminal.ipynb", CELLS)
+    assert run_notebook_in_lab(page, jupyterlab, notebook) == []
+    panel = notebook_panel(page)
+    box = panel.locator(".smtpsim-console-output").first
+    field = panel.locator(".smtpsim-console-input input").first
+    field.scroll_into_view_if_needed()
+    for button in ("Send", "blank line", "New session"):  # every control, with its label
+        control = panel.get_by_role("button", name=button).first
+        expect(control).to_be_visible()
+        assert control.inner_text().strip() == button
+    rows = 0
+    for line in TYPED:
+        field.click()
+        field.fill(line)
+        field.press("Enter")
+        # the line arrived (a blank line is one more C: row), and the box is at its end
+        _wait_until(lambda n=rows: box.locator(".smtpsim-line").count() > n, f"{line!r} shown")
+        rows = box.locator(".smtpsim-line").count()
+        expect(field).to_have_value("")
+        _wait_until(lambda: box.evaluate(_AT_END), f"scrolled to the end after {line!r}")
+        newest = box.locator(".smtpsim-line").last
+        assert newest.is_visible()
+    typed = [t.strip() for t in box.locator(".smtpsim-line").all_inner_texts()
+             if t.startswith("C:")]
+    assert typed == [f"C: {line}".strip() for line in TYPED]  # the blank line included
+    assert "S: 250 2.0.0 Ok: queued as" in box.inner_text()
+    # lines wrap between words, never inside one
+    assert box.evaluate("(el) => [el, ...el.querySelectorAll('*')].filter(e => "
+                        "getComputedStyle(e).wordBreak === 'break-all').length") == 0
+    # the dialog really overflowed its box: the test above measured something
+    assert box.evaluate("(el) => el.scrollHeight > el.clientHeight + 50")
+    # one note per EHLO extension, and the code's meaning once per reply
+    texts = box.locator(".smtpsim-explain").all_inner_texts()
+    assert sum(t.startswith("PIPELINING:") for t in texts) == 1
+    assert any(t.startswith("SIZE 10240000:") for t in texts)
+    page.wait_for_timeout(300)
+    save_screenshot(page, "console-terminal")
+    expect(panel.get_by_role("button", name="Open m1 in Stepper")).to_be_enabled()
+
+    # QUIT: a clear closed state, and New session connects again
+    field.fill("QUIT")
+    field.press("Enter")
+    expect(box).to_contain_text("Connection closed")
+    expect(field).to_be_disabled()
+    _wait_until(lambda: box.evaluate(_AT_END), "scrolled to the closed banner")
+    page.wait_for_timeout(300)
+    save_screenshot(page, "console-terminal-closed")
+    panel.get_by_role("button", name="New session").first.click()
+    expect(field).to_be_enabled()
+    _wait_until(lambda: box.evaluate(_AT_END), "scrolled to the new greeting")
+    assert "new session" in box.locator(".smtpsim-console-sep").last.inner_text()
+    assert collect_problems(page) == []
+
+
+def test_run_all_of_notebook_07_leaves_its_console_open(
+    jupyterlab: LabServer, browser_page: Any
+) -> None:
+    page = browser_page
+    page.set_viewport_size(PROJECTOR)
+    notebook = REPO_ROOT / "notebooks" / "07-talk-smtp-yourself.ipynb"
+    assert run_notebook_in_lab(page, jupyterlab, notebook) == []
+    panel = notebook_panel(page)
+    field = panel.locator(".smtpsim-console-input input").first
+    field.scroll_into_view_if_needed()
+    expect(field).to_be_enabled()
+    page.wait_for_timeout(300)
+    save_screenshot(page, "console-07-after-run-all")
+    field.fill("EHLO student-pc")
+    field.press("Enter")
+    box = panel.locator(".smtpsim-console-output").first
+    expect(box).to_contain_text("C: EHLO student-pc")
+    _wait_until(lambda: box.evaluate(_AT_END), "scrolled to the EHLO reply")
+    assert collect_problems(page) == []
