@@ -8,6 +8,7 @@ promise checked here: the message stored is *byte for byte* the message sent (on
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import smtplib
 import socket
 from pathlib import Path
@@ -191,7 +192,7 @@ def test_mailsender_delivers_to_the_bridge(bridge: SMTPBridge, maildir: Maildir)
 
 def test_send_over_socket_reports_refusals(bridge: SMTPBridge) -> None:
     big = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n"
-    bridge.config.max_message_size = 100  # the engine reads the limit per message
+    bridge.config = dataclasses.replace(bridge.config, max_message_size=100)  # per connection
     results = asyncio.run(send_over_socket(*bridge.address, "c.example.org",
                                            [Outgoing("bob@example.org", ("a@example.com",),
                                                      big)]))
