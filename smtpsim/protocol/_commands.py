@@ -339,6 +339,30 @@ def _split_params(rest: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     return path, tuple(params)
 
 
+def _parse_path_command(line: str, upper: str, rest: str, utf8_ok: bool
+                        ) -> MailFrom | RcptTo | BadCommand:
+    """``MAIL FROM:<path> [params]`` or ``RCPT TO:<path> [params]`` (RFC 5321 §4.1.1.2,
+    §4.1.1.3). A bad address is 553 with RFC 3463's 5.1.7 (sender) or 5.1.3
+    (recipient); one that needs SMTPUTF8 without it, 553 5.6.7 (RFC 6531)."""
+    want = "FROM:" if upper == "MAIL" else "TO:"
+    if rest[: len(want)].upper() != want:
+        return _err(line, 501, "5.5.4", f"Syntax: {upper} {want}<address>", upper)
+    try:
+        path, params = _split_params(rest[len(want):])
+    except ValueError as exc:
+        return _err(line, 501, "5.5.4", f"Syntax error in parameters: {exc}", upper)
+    wants_utf8 = upper == "RCPT" or any(k == "SMTPUTF8" for k, _ in params)
+    try:
+        address = parse_address(path, utf8=utf8_ok and wants_utf8, null_ok=upper == "MAIL")
+    except ValueError as exc:
+        if "SMTPUTF8" in str(exc):
+            return _err(line, 553, "5.6.7", f"Address not accepted: {exc}", upper)
+        code = 501 if "angle brackets" in str(exc) else 553
+        return _err(line, code, "5.1.7" if upper == "MAIL" else "5.1.3",
+                    f"Bad address syntax: {exc}", upper)
+    return MailFrom(address, params) if upper == "MAIL" else RcptTo(address, params)
+
+
 def parse_command(line: str, *, utf8_ok: bool = False, auth_mechanisms: tuple[str, ...] = ()
                   ) -> Command | BadCommand:
     """Parse one command line (without CRLF) the way a server must.
@@ -363,23 +387,7 @@ def parse_command(line: str, *, utf8_ok: bool = False, auth_mechanisms: tuple[st
             return _err(line, 501, "5.5.4", f"{upper}: invalid hostname {domain!r}", upper)
         return Helo(domain) if upper == "HELO" else Ehlo(domain)
     if upper in ("MAIL", "RCPT"):
-        want = "FROM:" if upper == "MAIL" else "TO:"
-        if rest[: len(want)].upper() != want:
-            return _err(line, 501, "5.5.4", f"Syntax: {upper} {want}<address>", upper)
-        try:
-            path, params = _split_params(rest[len(want):])
-        except ValueError as exc:
-            return _err(line, 501, "5.5.4", f"Syntax error in parameters: {exc}", upper)
-        wants_utf8 = upper == "RCPT" or any(k == "SMTPUTF8" for k, _ in params)
-        try:
-            address = parse_address(path, utf8=utf8_ok and wants_utf8, null_ok=upper == "MAIL")
-        except ValueError as exc:
-            if "SMTPUTF8" in str(exc):
-                return _err(line, 553, "5.6.7", f"Address not accepted: {exc}", upper)
-            code = 501 if "angle brackets" in str(exc) else 553
-            return _err(line, code, "5.1.7" if upper == "MAIL" else "5.1.3",
-                        f"Bad address syntax: {exc}", upper)
-        return MailFrom(address, params) if upper == "MAIL" else RcptTo(address, params)
+        return _parse_path_command(line, upper, rest, utf8_ok)
     if upper in ("DATA", "RSET", "QUIT"):
         if rest.strip():
             return _err(line, 501, "5.5.4", f"Syntax: {upper} (no arguments)", upper)
