@@ -228,7 +228,7 @@ def test_summary_mode_keeps_outcomes_but_no_dialog() -> None:
     net.run()
     net.finish()
     assert not net.trace.of(DialogLine)
-    assert net.trace.counts.get("smtp", 0) == 0
+    assert net.trace.counts["smtp"] > 0  # every line was recorded, and counted, not kept
     assert [o.outcome for o in summarize(net.trace)] == ["delivered"]
 
 
@@ -413,86 +413,3 @@ def test_the_msa_adds_a_message_id_when_the_header_block_has_none() -> None:
     headers, _, body = data.partition(b"\r\n\r\n")
     assert re.search(rb"(?m)^Message-ID: <[^>]+@smtp\.example\.org>\r?$", headers)
     assert b"Message-ID: <not-a-header@example.org>" in body
-
-
-def test_a_run_batches_garbage_collection_and_restores_the_setting() -> None:
-    import gc
-
-    from smtpsim.sim.clock import GC_BATCH, Clock, batched_gc
-
-    before = gc.get_threshold()
-    seen: list[int] = []
-    clock = Clock()
-
-    def look():  # type: ignore[no-untyped-def]
-        yield clock.timeout(1)
-        seen.append(gc.get_threshold()[0])
-
-    clock.process(look())
-    clock.run()
-    assert seen == [max(GC_BATCH, before[0])] and gc.get_threshold() == before
-    with pytest.raises(RuntimeError), batched_gc():
-        raise RuntimeError("a failing run")
-    assert gc.get_threshold() == before
-    gc.set_threshold(GC_BATCH * 2, *before[1:])  # a higher setting is left alone
-    try:
-        with batched_gc():
-            assert gc.get_threshold()[0] == GC_BATCH * 2
-    finally:
-        gc.set_threshold(*before)
-
-
-@pytest.mark.skipif(__import__("gc").get_freeze_count() != 0,
-                    reason="this Python keeps objects of its own frozen (3.12 does): "
-                           "runs leave freezing alone")
-def test_a_run_freezes_what_survives_a_full_collection_and_hands_it_back() -> None:
-    """During a run, the survivors of each full collection are frozen (the next one
-    walks only what is new); at the end, everything is unfrozen, and a garbage cycle
-    made during the run is collected after all."""
-    import gc
-    import weakref
-
-    from smtpsim.sim.clock import Clock
-
-    class Node:
-        other: Node | None = None
-
-    frozen: list[int] = []
-    clock = Clock()
-    cycle = Node()
-    cycle.other, alive = cycle, weakref.ref(cycle)
-
-    def look():  # type: ignore[no-untyped-def]
-        yield clock.timeout(1)
-        gc.collect()  # a full collection: the cycle survives it (it is still in use)...
-        frozen.append(gc.get_freeze_count())
-        nonlocal cycle
-        cycle = None  # ...then becomes garbage while frozen
-        gc.collect()
-        frozen.append(alive() is not None)  # frozen: not collected during the run
-
-    clock.process(look())
-    clock.run()
-    assert frozen[0] > 0 and frozen[1] is True
-    assert gc.get_freeze_count() == 0  # handed back...
-    gc.collect()
-    assert alive() is None  # ...and collected
-
-
-def test_a_run_leaves_objects_someone_else_froze_alone() -> None:
-    import gc
-
-    from smtpsim.sim.clock import batched_gc
-
-    already = gc.get_freeze_count()  # (Python 3.12 starts with some of its own)
-    if not already:
-        gc.freeze()  # objects someone else froze (say, before forking workers)
-    try:
-        count = gc.get_freeze_count()
-        with batched_gc():
-            gc.collect()
-            assert gc.get_freeze_count() == count
-        assert gc.get_freeze_count() == count
-    finally:
-        if not already:
-            gc.unfreeze()

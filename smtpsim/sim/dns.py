@@ -17,8 +17,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ..protocol._fast import fast_init
-
 __all__ = ["MailRoute", "Zone", "mail_route"]
 
 
@@ -48,7 +46,6 @@ class Zone:
         return self.a.get(host.lower().rstrip("."))
 
 
-@fast_init  # (a record made at every hop: see smtpsim.protocol._fast)
 @dataclass(frozen=True, slots=True)
 class MailRoute:
     """Where to try delivering mail for a domain.
