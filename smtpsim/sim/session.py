@@ -114,15 +114,16 @@ def smtp_session(world: World, client: str, host: str, messages: list[Outgoing],
     order = iter(sorted(sent))
 
     yield world.timeout(latency)  # the TCP handshake
-    base = world.now
+    base = now = world.now
     world.record(SessionOpened(base, host, client, sid, port, tuple(m.id for m in messages)))
     for line in lines:
         # A line of flight k crosses the wire at 2k-1 latencies (the client's) or
         # 2k (the server's replies) after the connection opened.
         due = base + (2 * line.flight - (line.dir == "C")) * latency
-        if due > world.now:
-            yield world.timeout(due - world.now)
-        world.record(DialogLine(world.now, host, client, sid, line.dir, line.line,
+        if due > now:
+            yield world.timeout(due - now)
+            now = world.now
+        world.record(DialogLine(now, host, client, sid, line.dir, line.line,
                                 line.state.value))
         if line.end_of_data and line.line[:1] == "2" and accepted:
             event, reply, helo, esmtp = accepted.pop(0)
@@ -139,8 +140,8 @@ def smtp_session(world: World, client: str, host: str, messages: list[Outgoing],
                               sent[index])
             on_accepted(sent[index], host, reply)
     end = base + 2 * (lines[-1].flight if lines else 0) * latency
-    if end > world.now:
-        yield world.timeout(end - world.now)
+    if end > now:
+        yield world.timeout(end - now)
     world.record(SessionClosed(world.now, host, client, sid,
                                "QUIT" if sender.done else "closed"))
     for index in sender.maybe_duplicated:
