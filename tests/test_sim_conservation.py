@@ -12,10 +12,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sim_worlds import by_time
 
 from smtpsim.sim import MDA, MTA, Mailbox, Network, RetryPolicy, SubmissionServer, UserAgent
-from smtpsim.trace import Duplicated, check_conservation, summarize
+from smtpsim.trace import Duplicated, Trace, check_conservation, summarize
 
 DOMAINS = ["a.example", "b.example", "c.example"]
 
@@ -143,17 +142,19 @@ def test_live_conservation_notices_a_lost_message() -> None:
 def test_a_smaller_trace_keeps_the_same_records_at_the_same_times(
     build: Callable[[str], tuple[Network, float | None]],
 ) -> None:
-    """Without the full trace, the simulation skips the waits nobody would see (the rest
-    of a clean session after its 250), never a record's time: whatever the world, the
-    summary trace holds the full trace's summary records, each at the same time."""
-    from smtpsim.trace._trace import _SUMMARY_KINDS
-
-    traces = []
-    for keep in ("all", "summary"):
+    """keep= only filters what the trace stores: whatever the world, a smaller trace
+    holds exactly the records of its kinds that the full trace holds, in the same
+    order and at the same times, and counts every record the full trace has."""
+    traces = {}
+    for keep in ("all", "summary", "counts"):
         net, until = build(keep)
         net.run(until)
         net.finish()
-        traces.append(net.trace)
-    full, small = traces
-    assert by_time(e for e in full if isinstance(e, _SUMMARY_KINDS)) == by_time(small)
-
+        traces[keep] = net.trace
+    full = traces["all"]
+    filtered = Trace(keep="summary")  # what a summary trace keeps of the full one
+    for event in full:
+        filtered.append(event)
+    assert [e.to_dict() for e in traces["summary"]] == [e.to_dict() for e in filtered]
+    assert traces["summary"].counts == traces["counts"].counts == full.counts
+    assert len(traces["counts"]) == 0

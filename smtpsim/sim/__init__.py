@@ -5,28 +5,41 @@ Build a :class:`Network`, add nodes (:class:`UserAgent`, :class:`SubmissionServe
 records in ``network.zone``, have users send, and ``run()``. Everything that happens
 is in ``network.trace``; :func:`smtpsim.trace.summarize` and
 :func:`smtpsim.trace.check_conservation` read it.
+
+The layers, from the bottom up (each module imports only those above it in the list):
+
+* ``clock`` - simulated time (SimPy behind it); ``dns`` - the zone and MX routing;
+* ``world`` - the small interface a node sees (:class:`World`), and what a server
+  offers to it (:class:`SmtpServer`, :class:`HttpServer`);
+* ``session`` - an SMTP session, or an HTTP request, between two nodes;
+* ``bounce`` - when to give up on a recipient, and the DSN sent back;
+* ``queue`` - store and forward: the queue entry, the retry schedule, the loop;
+* ``node`` - :class:`Node` and :class:`Sender` (a node with a queue);
+* ``agents/`` - the textbook's agents: user agent, MSA, MTA, MDA, gateway;
+* ``network`` - assembles it all; ``console`` and ``progress`` drive a network.
 """
 
 from __future__ import annotations
 
-from .base import Node
-from .clock import Clock
-from .console import ConsoleSession
-from .dns import MailRoute, Zone, mail_route
-from .network import Link, Network, SessionResult
-from .nodes import (
+from .agents import (
     MDA,
     MTA,
     App,
     Gateway,
     Mailbox,
     MailboxDeliveryAgent,
-    SessionContext,
     SubmissionServer,
     UserAgent,
 )
-from .queue import QueueEntry, RetryPolicy
-from .routing import NextHop, Sender
+from .bounce import Failure
+from .clock import Clock
+from .console import ConsoleSession
+from .dns import MailRoute, Zone, mail_route
+from .network import Link, Network
+from .node import Node, Sender
+from .queue import MailQueue, NextHop, QueueEntry, RetryPolicy
+from .session import SessionResult, http_request, smtp_session
+from .world import HttpServer, SessionContext, SmtpServer, World
 
 __all__ = [
     "MDA",
@@ -34,8 +47,11 @@ __all__ = [
     "App",
     "Clock",
     "ConsoleSession",
+    "Failure",
     "Gateway",
+    "HttpServer",
     "Link",
+    "MailQueue",
     "MailRoute",
     "Mailbox",
     "MailboxDeliveryAgent",
@@ -47,8 +63,12 @@ __all__ = [
     "Sender",
     "SessionContext",
     "SessionResult",
+    "SmtpServer",
     "SubmissionServer",
     "UserAgent",
+    "World",
     "Zone",
+    "http_request",
     "mail_route",
+    "smtp_session",
 ]

@@ -19,10 +19,13 @@ from typing import Any
 
 import simpy
 
-__all__ = ["Clock", "Process"]
+__all__ = ["Clock", "Event", "Process"]
 
 #: What a simulated process is: a generator that yields SimPy events.
 Process = Generator[Any, Any, Any]
+
+#: Something a process can wait for (a timeout, another process ...).
+Event = simpy.Event
 
 
 class Clock:
@@ -38,15 +41,15 @@ class Clock:
         now: float = self._env.now
         return now
 
-    def timeout(self, delay: float) -> simpy.Timeout:
+    def timeout(self, delay: float) -> Event:
         """An event that fires ``delay`` seconds from now (yield it to wait)."""
         return self._env.timeout(delay if delay > 0.0 else 0.0)
 
-    def process(self, generator: Process) -> simpy.Process:
+    def process(self, generator: Process) -> Event:
         """Start a process (a generator that yields events)."""
         return self._env.process(generator)
 
-    def event(self) -> simpy.Event:
+    def event(self) -> Event:
         """A bare event that a process can wait on and another can trigger."""
         return self._env.event()
 
@@ -58,9 +61,16 @@ class Clock:
         """Process exactly one event."""
         self._env.step()
 
-    def run(self, until: float | None = None) -> None:
-        """Run until simulated time ``until``, or until nothing is left to do."""
+    def run(self, until: float | None = None, *, gc_batch: bool = False) -> None:
+        """Run until simulated time ``until``, or until nothing is left to do.
+
+        ``gc_batch=True`` runs with the garbage collector batched (see
+        :func:`batched_gc`): worth it for a long run that keeps the full trace.
+        """
         if until is not None and until <= self.now:
+            return
+        if not gc_batch:
+            self._env.run(until=until)
             return
         with batched_gc():
             self._env.run(until=until)

@@ -20,8 +20,9 @@ from ..protocol import (
     explain_line,
 )
 from ..trace import DialogLine, SessionClosed, SessionOpened
+from .agents import MTA
 from .network import Network
-from .nodes import MTA, SessionContext
+from .world import SessionContext
 
 __all__ = ["ConsoleSession"]
 

@@ -1,61 +1,29 @@
-"""The network: nodes, links, DNS and the clock, and the SMTP sessions between them.
+"""The network: it assembles the world and keeps it.
 
-A :class:`Network` owns the simulated world. It moves bytes between nodes: for each
-hop it runs a real SMTP session between a :class:`~smtpsim.protocol.MailSender` (the
-client's engine) and a :class:`~smtpsim.protocol.ServerConnection` (the server's),
-and spends simulated time on it: every *flight* of bytes (what one side writes before
-waiting for the other) costs the link's one-way latency. Every line is written to the
-:class:`~smtpsim.trace.Trace` at the moment it would cross the wire.
-
-What a node does when a message is accepted happens at the moment the server sends
-its ``250`` to the end of DATA, which is also when the client removes the recipients
-from its queue: responsibility moves with that reply and nothing is ever in two
-queues or none.
-
-A session is computed first (the two engines talk to the end in memory) and then
-replayed in simulated time. So the server's decisions (greylisting, rate limits) are
-taken as of the moment the connection opened, and a node that goes down in the middle
-of a session is noticed at the next connection, not mid-dialog. Sessions last well
-under a second of simulated time, so this never changes what a lesson shows.
+A :class:`Network` holds the nodes, the links between them (each with a latency,
+perhaps down for a while), the DNS zone, the clock and the trace. It is the
+:class:`~smtpsim.sim.world.World` every node lives in: nodes ask it the time, record
+to its trace, take fresh ids from it, and reach each other through it (the sessions
+themselves are in :mod:`smtpsim.sim.session`). It never looks at a node's type: a
+node says what it serves and what it holds (:class:`~smtpsim.sim.Node`).
 """
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..protocol import (
-    MailSender,
-    MessageReceived,
-    Outgoing,
-    RecipientResult,
-    Reply,
-    ServerConnection,
-    ServerEvent,
-    converse,
-)
-from ..trace import (
-    DialogLine,
-    Duplicated,
-    GaveUp,
-    Keep,
-    NetworkDescribed,
-    NodeState,
-    SessionClosed,
-    SessionOpened,
-    Trace,
-    TraceEvent,
-)
-from .base import Node
-from .clock import Clock
+from ..trace import Keep, NetworkDescribed, NodeState, Trace, TraceEvent
+from .clock import Clock, Event, Process
 from .dns import Zone
-from .nodes import MTA, App, Gateway, SessionContext
+from .node import Node
 from .queue import RetryPolicy
-from .routing import Sender
+from .session import SessionResult
+from .world import HttpServer, SmtpServer
 
 __all__ = ["Link", "Network", "SessionResult"]
 
@@ -78,18 +46,6 @@ class Link:
     down: list[tuple[float, float]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionResult:
-    """How one SMTP session went: whether it connected, and per-recipient results."""
-
-    connected: bool
-    results: tuple[RecipientResult, ...] = ()
-    error: str = ""
-    #: When the session ends (after QUIT's round trip), which may be later than when
-    #: smtp_session returned (a clean session without a full trace returns at its 250).
-    ends: float = 0.0
-
-
 class Network:
     """A simulated email world.
 
@@ -107,7 +63,6 @@ class Network:
                  default_latency: float = 0.05, title: str = "network") -> None:
         self.clock = Clock()
         self.trace = Trace(keep)
-        self.full = keep == "all"
         self.rng = random.Random(seed)
         self.seed = seed
         self.start = start
@@ -122,22 +77,23 @@ class Network:
         self._sessions = itertools.count(1)
         self._trace_ids = itertools.count(1)
         self._mid_counter = itertools.count(1)
-        self._date_t, self._date_start, self._date = 0.0, start, start
         self._described = False
 
     # ------------------------------------------------------------------ building
     def add(self, node: Node) -> Node:
-        """Add ``node`` (and, for an MTA, its MDA and mailboxes) to the network."""
+        """Add ``node``, and the nodes that come with it (an MTA's MDA, an MDA's
+        mailboxes). A mail queue without a retry schedule of its own takes the
+        network's."""
         if node.name in self.nodes:
             raise ValueError(f"a node named {node.name!r} already exists")
-        node._network = self
+        node.join(self)
         self.nodes[node.name] = node
-        mda = getattr(node, "mda", None)
-        if mda is not None and mda.name not in self.nodes:
-            self.add(mda)
-        for box in getattr(node, "mailboxes", {}).values():
-            if box.name not in self.nodes:
-                self.add(box)
+        queue = node.mail_queue()
+        if queue is not None and queue.retry is None:
+            queue.retry = self.retry
+        for part in node.parts():
+            if part.name not in self.nodes:
+                self.add(part)
         return node
 
     def link(self, a: str, b: str, *, latency: float = 0.02, port: int = 25,
@@ -167,14 +123,15 @@ class Network:
         self.down.setdefault(name, []).append((start, end))
 
         def announce() -> Generator[Any, Any, None]:
-            yield self.clock.timeout(start - self.now)
+            yield self.timeout(start - self.now)
             self.record(NodeState(self.now, name, "down"))
             if end != float("inf"):
-                yield self.clock.timeout(end - self.now)
+                yield self.timeout(end - self.now)
                 self.record(NodeState(self.now, name, "up"))
 
-        self.clock.process(announce())
+        self.process(announce())
 
+    # ---------------------------------------------------------------- the wires
     def is_up(self, name: str, at: float | None = None) -> bool:
         down = self.down.get(name)
         if not down:
@@ -183,6 +140,7 @@ class Network:
         return not any(s <= t < e for s, e in down)
 
     def latency(self, a: str, b: str) -> float:
+        """The one-way latency between ``a`` and ``b`` (their link's, or the default)."""
         link = self.links.get(frozenset((a, b)))
         return link.latency if link else self.default_latency
 
@@ -193,50 +151,79 @@ class Network:
         now = self.now
         return not any(s <= now < e for s, e in link.down)
 
-    # ------------------------------------------------------------------- running
+    def reachable(self, client: str, host: str) -> bool:
+        """Whether ``host`` is up, and the link from ``client`` to it too, now."""
+        return self.is_up(host) and self.link_up(client, host)
+
+    def has_node(self, name: str) -> bool:
+        return name in self.nodes
+
+    def smtp_server(self, host: str) -> SmtpServer | None:
+        node = self.nodes.get(host)
+        return node.smtp_server() if node is not None else None
+
+    def http_server(self, host: str) -> HttpServer | None:
+        node = self.nodes.get(host)
+        return node.http_server() if node is not None else None
+
+    # ------------------------------------------------------------------- the clock
     @property
     def now(self) -> float:
         """Simulated seconds since the start."""
         return self.clock.now
 
+    def timeout(self, delay: float) -> Event:
+        """An event ``delay`` seconds from now (a process yields it to wait)."""
+        return self.clock.timeout(delay)
+
+    def process(self, generator: Process) -> Event:
+        """Start a process."""
+        return self.clock.process(generator)
+
     def date(self, t: float | None = None) -> datetime:
         """The wall-clock date at simulated time ``t`` (default: now)."""
-        t = self.clock.now if t is None else t
-        # Asked several times at one instant (compose, ids ...): the last one is kept.
-        if t != self._date_t or self.start is not self._date_start:
-            self._date_t, self._date_start = t, self.start
-            self._date = self.start + timedelta(0, t)  # (days, seconds): t seconds
-        return self._date
-
-    def record(self, event: TraceEvent) -> None:
-        """Append ``event`` to the trace (the only way anything is written to it)."""
-        if not self._described:
-            self._describe()
-        self.trace.append(event)
+        return self.start + timedelta(seconds=self.clock.now if t is None else t)
 
     def at(self, t: float, action: Callable[[], Any]) -> None:
         """Run ``action()`` at simulated time ``t`` (used for scheduled messages)."""
         def proc() -> Generator[Any, Any, None]:
-            yield self.clock.timeout(t - self.now)
+            yield self.timeout(t - self.now)
             action()
 
-        self.clock.process(proc())
+        self.process(proc())
 
-    def run(self, until: float | None = None) -> None:
-        """Run the simulation until time ``until``, or until nothing is left to do."""
+    def run(self, until: float | None = None, *, gc_batch: bool = False) -> None:
+        """Run the simulation until time ``until``, or until nothing is left to do.
+
+        ``gc_batch=True`` batches the garbage collector for the run (see
+        :func:`smtpsim.sim.clock.batched_gc`): worth it for a long full-trace run.
+        """
         if not self._described:
-            self._describe()
-        self.clock.run(until)
+            self.record_description()
+        self.clock.run(until, gc_batch=gc_batch)
 
     def finish(self) -> None:
         """Record every message still in a queue (end of run): nothing is ever lost."""
         for node in self.nodes.values():
-            if isinstance(node, Sender):
-                for entry in node.queue.values():
-                    if entry.pending:
-                        self.record(GaveUp(self.now, node.name, entry.msg,
-                                           tuple(entry.pending),
-                                           entry.last_error or "waiting in the queue"))
+            queue = node.mail_queue()
+            if queue is not None:
+                queue.finish()
+
+    # ------------------------------------------------------------------- the trace
+    def record(self, event: TraceEvent) -> None:
+        """Append ``event`` to the trace (the only way anything is written to it).
+
+        The first record of a run is always the network's description.
+        """
+        if not self._described:
+            self.record_description()
+        self.trace.append(event)
+
+    def record_description(self) -> None:
+        """Record the network's description now, if nothing has been recorded yet."""
+        if not self._described:
+            self._described = True
+            self.trace.append(self.describe())
 
     def new_trace_id(self) -> str:
         """A fresh short trace id (``m1``, ``m2`` ...) for a message entering the network.
@@ -272,18 +259,17 @@ class Network:
                     links[key] = (node.name, peer, port, proto, self.latency(node.name, peer))
         # Links MX records imply: every relaying MTA may reach every other domain's MX.
         for node in self.nodes.values():
-            if not isinstance(node, MTA) or "*" in node.transport:
+            if not node.asks_dns():
                 continue
             for domain, records in self.zone.mx.items():
-                if domain in node.local_domains or domain in node.transport:
+                if not node.routes_by_mx(domain):
                     continue
                 for _, host in records:
                     key = frozenset((node.name, host))
                     if host in self.nodes and host != node.name and key not in links:
                         links[key] = (node.name, host, 25, "SMTP", self.latency(node.name, host))
         # The DNS, which every relay that routes by MX asks (port 53).
-        askers = [n.name for n in self.nodes.values()
-                  if isinstance(n, MTA) and "*" not in n.transport]
+        askers = [n.name for n in self.nodes.values() if n.asks_dns()]
         if askers and (self.zone.mx or self.zone.a):
             dns = DNS_NODE  # a scenario may have used the name for a host of its own
             while dns in self.nodes:
@@ -292,151 +278,3 @@ class Network:
             for name in askers:
                 links[frozenset((name, dns))] = (name, dns, 53, "DNS", 0.0)
         return NetworkDescribed(0.0, self.title, nodes, tuple(links.values()), self.title)
-
-    def _describe(self) -> None:
-        self._described = True
-        self.trace.append(self.describe())
-
-    # --------------------------------------------------------------- SMTP sessions
-    def smtp_session(self, client: Sender, host: str, messages: list[Outgoing],
-                     auth: tuple[str, str] | None,
-                     on_accepted: Callable[[list[str], str, Reply], None]
-                     ) -> Generator[Any, Any, SessionResult]:
-        """One SMTP session from ``client`` to ``host`` carrying ``messages``.
-
-        A SimPy process step (use ``yield from``). Returns a :class:`SessionResult`.
-        """
-        latency = self.latency(client.name, host)
-        server_node = self.nodes.get(host)
-        if not isinstance(server_node, MTA) or not self.is_up(host) or \
-                not self.link_up(client.name, host):
-            yield self.clock.timeout(2 * latency)
-            ip = self.zone.lookup_a(host) or "unknown"
-            why = "Connection refused" if host in self.nodes else "Host not found"
-            return SessionResult(False, error=f"connect to {host}[{ip}]:25: {why}")
-        port = server_node.port
-        sid = self.new_session_id()
-        ctx = SessionContext(sid, client.name, self.zone.lookup_a(client.name) or "192.0.2.1",
-                             port)
-        server = ServerConnection(server_node.server_config())
-        sender = MailSender(client.name, messages, auth=auth)
-        accepted: list[tuple[MessageReceived, Reply, str, bool]] = []
-
-        decide = server_node.decide
-
-        def policy(event: ServerEvent) -> Reply | None:
-            reply = decide(ctx, event)
-            if type(event) is MessageReceived:
-                reply = reply or server.default_reply()
-                if reply.is_success:
-                    accepted.append((event, reply, server.helo or "", server.esmtp))
-            return reply
-
-        # Without a full trace only the replies to the end of DATA are needed (to time
-        # each hand-over) and the last line (to time the end of the session).
-        lines = converse(sender, server, policy, greeting=server_node.greeting(),
-                         record=self.full)
-        # Which messages were accepted, in order, and by which recipients; the rest of
-        # the results (refusals, deferrals) go back to the client at the end.
-        sent: dict[int, list[str]] = {}
-        others: list[RecipientResult] = []
-        for r in sender.results:
-            if r.phase == "content" and r.reply.code // 100 == 2:
-                sent.setdefault(r.message, []).append(r.recipient)
-            else:
-                others.append(r)
-        order = iter(sorted(sent))
-
-        full, clock = self.full, self.clock
-        yield clock.timeout(latency)  # the TCP handshake
-        base = clock.now
-        self.record(SessionOpened(base, host, client.name, sid, port,
-                                  tuple([m.id for m in messages])))
-        for line in lines:
-            due = base + (2 * line.flight - (line.dir == "C")) * latency
-            is_accept = line.end_of_data and line.line[:1] == "2"
-            if (full or is_accept) and due > clock.now:
-                yield clock.timeout(due - clock.now)
-            if full:
-                self.trace.append(DialogLine(clock.now, host, client.name, sid, line.dir,
-                                             line.line, line.state.value))
-            if is_accept and accepted:
-                event, reply, helo, esmtp = accepted.pop(0)
-                env = event.envelope
-                qid = reply.text.rpartition(" ")[2]
-                index = next(order, None)
-                server_node.accept(ctx, env.mail_from or "", env.rcpt_tos, event.content,
-                                   qid, helo, esmtp, smtputf8=env.smtputf8,
-                                   msg=messages[index].id if index is not None else None)
-                if server_node.crash_after_data > 0 and index is not None:
-                    return self._crash(server_node, client, sid, messages[index], sent[index])
-                if index is not None:
-                    on_accepted(sent[index], host, reply)
-        # The session ends after QUIT's round trip. Without a full trace nothing is
-        # written then unless something went wrong (a refusal to report, a possible
-        # duplicate), so a clean session returns at its last 250 instead, saying when
-        # it ends (SessionResult.ends): the message has already left the queue, and the
-        # caller waits for that moment only if it has more to do.
-        end = base + 2 * (lines[-1].flight if lines else 0) * latency
-        if end > clock.now and (full or others or sender.maybe_duplicated):
-            yield clock.timeout(end - clock.now)
-        if full:
-            self.trace.append(SessionClosed(self.now, host, client.name, sid,
-                                            "QUIT" if sender.done else "closed"))
-        for index in sender.maybe_duplicated:
-            self.record(Duplicated(self.now, client.name, messages[index].id, host))
-        return SessionResult(True, tuple(others), ends=max(end, clock.now))
-
-    def _crash(self, server_node: MTA, client: Sender, sid: str, message: Outgoing,
-               recipients: list[str]) -> SessionResult:
-        """The server stored the message, then crashed before its 250 reached the client.
-
-        The client cannot know the message arrived, so it keeps it and will send it
-        again: the one way SMTP can deliver twice (RFC 5321 §6.1). The trace labels it.
-        """
-        server_node.crash_after_data -= 1
-        host = server_node.name
-        self.record(NodeState(self.now, host, "crashed"))
-        if self.full:
-            self.trace.append(SessionClosed(self.now, host, client.name, sid,
-                                            "server crashed before its 250 reached the client"))
-        self.record(Duplicated(self.now, client.name, message.id, host))
-        lost = Reply.of(421, "Connection lost after the end of DATA; the message may have "
-                             "been delivered", "4.4.2")
-        return SessionResult(True, tuple(RecipientResult(0, r, lost, "content")
-                                         for r in recipients))
-
-    # --------------------------------------------------------------- HTTP (API)
-    def http_request(self, app: App, host: str, payload: dict[str, Any]
-                     ) -> Generator[Any, Any, None]:
-        """An app's JSON API request to a gateway, recorded like a dialog (port 443)."""
-        import json
-
-        gateway = self.nodes.get(host)
-        latency = self.latency(app.name, host)
-        yield self.clock.timeout(latency)
-        if not isinstance(gateway, Gateway) or not self.is_up(host):
-            app.responses.append((0, "connection refused"))
-            return
-        sid = self.new_session_id()
-        self.record(SessionOpened(self.now, host, app.name, sid, 443))
-        body = json.dumps(payload, ensure_ascii=False)
-        request = ["POST /v3/mail/send HTTP/1.1", f"Host: {host}",
-                   "Authorization: Bearer " + app.token[:4] + "…",
-                   "Content-Type: application/json", f"Content-Length: {len(body.encode())}",
-                   "", body]
-        for text in request:
-            self.record(DialogLine(self.now, host, app.name, sid, "C", text, "HTTP"))
-        status, reply = yield from gateway.http_send(app.name, app.token, payload)
-        yield self.clock.timeout(latency)
-        reason = {202: "Accepted", 400: "Bad Request", 401: "Unauthorized",
-                  403: "Forbidden"}.get(status, "")
-        for text in (f"HTTP/1.1 {status} {reason}", "Content-Type: application/json", "",
-                     reply):
-            self.record(DialogLine(self.now, host, app.name, sid, "S", text, "HTTP"))
-        self.record(SessionClosed(self.now, host, app.name, sid, "HTTP response"))
-        app.responses.append((status, reply))
-
-    # ---------------------------------------------------------------- summaries
-    def senders(self) -> Iterable[Sender]:
-        return (n for n in self.nodes.values() if isinstance(n, Sender))
