@@ -1,17 +1,28 @@
 """The trace: one append-only list of events that every view reads.
 
+Theory of operation
+-------------------
 A :class:`Trace` is written by the simulation (or by the socket bridge) and read by
 everything else: the transcript printer, the JSON Lines exporter, the delivery
 summary, the figures and the widgets. Views never write to it.
 
-``Trace(keep=...)`` chooses how much is kept. ``"all"`` (the default) keeps every
-event. ``"counts"`` keeps no event at all, only how many of each kind there were, so
-memory stays flat however long a load test runs (listeners still see everything).
-``"summary"`` keeps only what the delivery summary needs (injections,
-deliveries, bounces, messages still queued, relays) and drops dialog lines, DNS and
-queue chatter, so a run of a hundred thousand messages stays small in memory.
+There is exactly one way in: :meth:`Trace.record`. It checks that time never runs
+backwards, counts the event by kind, stores it if the trace keeps that kind, and hands
+it to every listener. Nothing else writes to a trace.
+
+``Trace(keep=...)`` is only a filter on what :meth:`~Trace.record` *stores*; every
+event is recorded, counted and shown to listeners whatever ``keep`` says:
+
+* ``"all"`` (the default) stores every event;
+* ``"summary"`` stores only what the delivery summary needs (injections, relays,
+  deliveries, bounces, give-ups) and drops dialog lines, DNS and queue chatter, so a
+  run of a hundred thousand messages stays small in memory;
+* ``"counts"`` stores no event at all, only how many of each kind there were, so
+  memory stays flat however long a load test runs.
+
 Listeners (:meth:`Trace.subscribe`) see every event either way, which is how the
-socket bridge streams a ``--trace`` file without holding it all.
+socket bridge streams a ``--trace`` file, and how a live conservation check runs,
+without holding it all.
 """
 
 from __future__ import annotations
@@ -33,11 +44,12 @@ from ._events import (
 
 __all__ = ["Keep", "Trace", "to_jsonl", "transcript"]
 
-#: How much of a run a :class:`Trace` keeps.
+#: Which events a :class:`Trace` stores (it counts them all).
 Keep = Literal["all", "summary", "counts"]
 
 E = TypeVar("E", bound=TraceEvent)
 
+#: The kinds a ``keep="summary"`` trace stores: what the delivery summary reads.
 _SUMMARY_KINDS = (Injected, Delivered, Bounced, GaveUp, Relayed)
 
 
@@ -45,9 +57,9 @@ class Trace:
     """An append-only, ordered list of :class:`TraceEvent` records.
 
     Args:
-        keep: ``"all"`` to keep every event, ``"counts"`` to keep none (only
-            :attr:`counts`), ``"summary"`` to keep only
-            injections, relays, deliveries, bounces and still-queued messages.
+        keep: which events to store: ``"all"``, ``"summary"`` (injections, relays,
+            deliveries, bounces and give-ups) or ``"counts"`` (none, only
+            :attr:`counts`). Every event is counted and seen by listeners either way.
 
     A trace is a sequence: ``len(trace)``, ``trace[i]`` and iteration work, and
     ``trace.of(DialogLine)`` picks the events of one type.
@@ -59,28 +71,44 @@ class Trace:
         self.keep = keep
         self._events: list[TraceEvent] = []
         self._listeners: list[Callable[[TraceEvent], None]] = []
+        self._last_t: float | None = None
         self.counts: dict[str, int] = {}
         """How many events of each kind were recorded (kept or not)."""
 
     # -- writing -----------------------------------------------------------
-    def append(self, event: TraceEvent) -> None:
-        """Record ``event``. Events must arrive in time order."""
-        if self._events and event.t < self._events[-1].t:
+    def record(self, event: TraceEvent) -> None:
+        """Record ``event``: the one way anything is written to a trace.
+
+        Events must arrive in time order. Each is counted (:attr:`counts`), stored if
+        :attr:`keep` keeps its kind (:meth:`keeps`), then passed to every listener.
+
+        Raises:
+            ValueError: ``event`` is earlier than the last event recorded.
+        """
+        if self._last_t is not None and event.t < self._last_t:
             raise ValueError(
-                f"trace events must be appended in time order: {event.t} < {self._events[-1].t}"
+                f"trace events must be recorded in time order: {event.t} < {self._last_t}"
             )
-        counts = self.counts
-        kind = event.kind
-        counts[kind] = counts.get(kind, 0) + 1
-        keep = self.keep
-        if keep == "all" or (keep == "summary" and isinstance(event, _SUMMARY_KINDS)):
+        self._last_t = event.t
+        self.counts[event.kind] = self.counts.get(event.kind, 0) + 1
+        if self.keeps(event):
             self._events.append(event)
-        if self._listeners:
-            for listener in self._listeners:
-                listener(event)
+        for listener in self._listeners:
+            listener(event)
+
+    #: The name :meth:`record` had before; kept so that older code keeps working.
+    append = record
+
+    def keeps(self, event: TraceEvent) -> bool:
+        """Whether this trace stores ``event`` (see :attr:`keep`); it counts every one."""
+        if self.keep == "all":
+            return True
+        if self.keep == "summary":
+            return isinstance(event, _SUMMARY_KINDS)
+        return False
 
     def subscribe(self, listener: Callable[[TraceEvent], None]) -> None:
-        """Call ``listener(event)`` for every event appended from now on."""
+        """Call ``listener(event)`` for every event recorded from now on (kept or not)."""
         self._listeners.append(listener)
 
     # -- reading -----------------------------------------------------------
@@ -140,7 +168,7 @@ class Trace:
             if not line.strip():
                 continue
             try:
-                trace.append(event_from_dict(json.loads(line)))
+                trace.record(event_from_dict(json.loads(line)))
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"line {n}: {exc}") from None
         return trace
