@@ -90,10 +90,10 @@ def test_a_smaller_trace_keeps_the_same_records_at_the_same_times(name: str) -> 
     same (but the dialog lines and session ends, which only the full trace writes)."""
     from sim_worlds import by_time
 
-    from smtpsim.trace._trace import _SUMMARY_KINDS
+    from smtpsim.trace import SUMMARY_KINDS
 
     full, small = run(name).trace, load(name).run(keep="summary").trace
-    assert by_time(e for e in full if isinstance(e, _SUMMARY_KINDS)) == by_time(small)
+    assert by_time(e for e in full if isinstance(e, SUMMARY_KINDS)) == by_time(small)
     only_full = {"smtp", "session-close"}  # SMTP dialog lines and session ends (and HTTP's)
     def counted(trace: Trace) -> dict[str, int]:
         return {k: n for k, n in trace.counts.items() if k not in only_full}

@@ -176,7 +176,7 @@ def test_renderer_on_a_ten_node_library_scenario_matches_pixel_for_pixel() -> No
     from smtpsim.scenarios import load
     from smtpsim.trace.queries import message_position
     from smtpsim.viz._topology import TopologyRenderer
-    from smtpsim.widgets._moment import focus_at
+    from smtpsim.widgets import focus_at
 
     events = list(load("relay-denied").run().trace)
     r = TopologyRenderer(events)
@@ -206,7 +206,7 @@ def test_renderer_is_deterministic_and_checks_names() -> None:
 def test_every_library_scenario_draws_and_is_kept_for_review() -> None:
     from smtpsim.scenarios import list_scenarios, load
     from smtpsim.trace.queries import followed_message, message_position
-    from smtpsim.widgets._moment import focus_at
+    from smtpsim.widgets import focus_at
 
     for name, _title in list_scenarios():
         events = list(load(name).run().trace)
@@ -298,7 +298,7 @@ def test_svg_on_every_library_scenario_agrees_with_the_figure() -> None:
     from smtpsim.scenarios import list_scenarios, load
     from smtpsim.trace.queries import followed_message, message_position
     from smtpsim.viz._topology_svg import topology_svg
-    from smtpsim.widgets._moment import focus_at
+    from smtpsim.widgets import focus_at
 
     for name, _title in list_scenarios():
         events = list(load(name).run().trace)

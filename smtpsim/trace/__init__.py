@@ -31,7 +31,7 @@ from ._events import (
     TraceEvent,
     event_from_dict,
 )
-from ._trace import Keep, Trace, to_jsonl, transcript
+from ._trace import SUMMARY_KINDS, Keep, Trace, to_jsonl, transcript
 from .queries import (
     LiveConservation,
     Outcome,
@@ -43,6 +43,7 @@ from .queries import (
 __all__ = [
     "EVENT_KINDS",
     "NODE_KINDS",
+    "SUMMARY_KINDS",
     "Bounced",
     "Converted",
     "Cursor",

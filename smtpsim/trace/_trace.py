@@ -42,7 +42,7 @@ from ._events import (
     event_from_dict,
 )
 
-__all__ = ["Keep", "Trace", "to_jsonl", "transcript"]
+__all__ = ["SUMMARY_KINDS", "Keep", "Trace", "to_jsonl", "transcript"]
 
 #: Which events a :class:`Trace` stores (it counts them all).
 Keep = Literal["all", "summary", "counts"]
@@ -50,7 +50,8 @@ Keep = Literal["all", "summary", "counts"]
 E = TypeVar("E", bound=TraceEvent)
 
 #: The kinds a ``keep="summary"`` trace stores: what the delivery summary reads.
-_SUMMARY_KINDS = (Injected, Delivered, Bounced, GaveUp, Relayed)
+#: The kinds of record a ``keep="summary"`` trace stores: what the delivery summary reads.
+SUMMARY_KINDS = (Injected, Delivered, Bounced, GaveUp, Relayed)
 
 
 class Trace:
@@ -104,7 +105,7 @@ class Trace:
         if self.keep == "all":
             return True
         if self.keep == "summary":
-            return isinstance(event, _SUMMARY_KINDS)
+            return isinstance(event, SUMMARY_KINDS)
         return False
 
     def subscribe(self, listener: Callable[[TraceEvent], None]) -> None:

@@ -15,6 +15,7 @@ the same trace always gives the same image, byte for byte.
 :func:`sequence_diagram`  one SMTP session, line by line
 :func:`queue_timeline` how long every message waited in every queue
 :func:`received_chain` the path read back from the Received headers
+:func:`topology_svg`   the network as SVG markup, for the Stepper (no matplotlib)
 :func:`state_diagram`  the SMTP state machine, from ``protocol.TRANSITIONS``
 =====================  =====================================================
 
@@ -31,6 +32,7 @@ from typing import Any
 from . import palette, text
 
 __all__ = [
+    "Travelling",
     "layout",
     "message_path",
     "network_graph",
@@ -43,6 +45,7 @@ __all__ = [
     "state_edges",
     "text",
     "topology",
+    "topology_svg",
 ]
 
 #: Public name -> the private module that defines it (loaded on first access).
@@ -50,6 +53,8 @@ _LAZY = {
     "layout": "_topology",
     "network_graph": "_topology",
     "topology": "_topology",
+    "topology_svg": "_topology_svg",
+    "Travelling": "_topology_svg",
     "message_path": "_path",
     "sequence_diagram": "_sequence",
     "queue_timeline": "_queues",

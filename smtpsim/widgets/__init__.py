@@ -7,7 +7,7 @@
 * :class:`ScenarioPicker` runs a ready scenario with faults switched on
   (:func:`apply_faults`) and steps through the result.
 
-This package imports ipywidgets and (lazily, for the topology) matplotlib, so it is
+This package imports ipywidgets (the topology is SVG; matplotlib is not needed), so it is
 never imported by ``import smtpsim``. Each widget also has a text and HTML form, so a
 terminal or an nbconvert export is not blank.
 """
@@ -22,6 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._console import Console
+from ._moment import focus_at
 from ._picker import ScenarioPicker, apply_faults
 from ._stepper import Stepper
 
@@ -30,4 +31,5 @@ __all__ = [
     "ScenarioPicker",
     "Stepper",
     "apply_faults",
+    "focus_at",
 ]

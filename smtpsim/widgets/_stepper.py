@@ -8,7 +8,7 @@ slider, the event list); the cursor tells every pane to redraw. Each pane is a p
 function of ``(events, position)`` (see :mod:`._moment` and :mod:`._html`), so going
 back is the same as going forward and needs no undo logic.
 
-The topology picture is SVG markup (:func:`smtpsim.viz._topology_svg.topology_svg`),
+The topology picture is SVG markup (:func:`smtpsim.viz.topology_svg`),
 a pure function of the moment like every other pane: the network at its own shape
 (an explicit ``viewBox``, ``width: 100%; height: auto``), real text for every name,
 the active link and the message's place highlighted and the line on the wire
@@ -31,7 +31,7 @@ import ipywidgets as w
 
 from ..trace import Cursor, Deferred, DialogLine, Relayed, Trace, TraceEvent, transcript
 from ..trace.queries import followed_message, message_position, network_of, session_at
-from ..viz._topology_svg import Travelling, topology_svg
+from ..viz import Travelling, topology_svg
 from . import _html
 from ._moment import CATEGORIES, category, describe, focus_at, involves
 
