@@ -48,3 +48,25 @@ def test_current_state_is_highlighted() -> None:
 def test_unknown_state() -> None:
     with pytest.raises(ValueError, match="unknown SMTP state 'LIMBO'"):
         state_diagram("LIMBO")
+
+
+def test_state_diagram_is_legible_at_notebook_width():
+    """Shown 900 px wide (a notebook cell), every text is at least 12 px high and no two
+    labels (state names, self-loop notes, edge labels) overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = state_diagram("READY")
+    width_in = fig.get_figwidth()
+    fig.set_dpi(900 / width_in)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    ax = fig.axes[0]  # its axis is switched off: tick labels are never drawn
+    texts = [t for t in [*ax.texts, ax.title] if t.get_text().strip()]
+    px = [t.get_fontsize() * fig.dpi / 72 for t in texts]
+    assert min(px) >= 12, f"smallest text {min(px):.1f} px"
+    labels = [t for t in texts if (t.get_gid() or "").startswith(("label:", "loops:"))]
+    boxes = [(t.get_gid(), t.get_window_extent(renderer)) for t in labels]
+    for i, (gid_a, a) in enumerate(boxes):
+        for gid_b, b in boxes[i + 1:]:
+            assert not a.overlaps(b), f"{gid_a} overlaps {gid_b}"

@@ -38,16 +38,16 @@ S = State
 #: Where each state sits (x, y); unknown states (if the table grows) go in a column right.
 _POS: dict[State, tuple[float, float]] = {
     S.CONNECTED: (0.0, 10.2), S.GREETED: (0.0, 8.5), S.NO_SERVICE: (5.5, 8.5),
-    S.AUTH: (-4.6, 8.1), S.READY: (0.0, 6.8), S.MAIL: (0.0, 5.1), S.RCPT: (0.0, 3.4),
+    S.AUTH: (-5.2, 7.9), S.READY: (0.0, 6.8), S.MAIL: (0.0, 5.1), S.RCPT: (0.0, 3.4),
     S.DATA: (0.0, 1.7), S.CLOSED: (5.5, 0.0),
 }
 #: How much each arrow bows (0 is straight): back edges loop round the left, QUIT
 #: edges swing out to the right, so no two arrows or labels lie on top of each other.
-_BEND = {(S.MAIL, S.READY): 2.35, (S.RCPT, S.READY): 1.53, (S.DATA, S.READY): 1.25,
+_BEND = {(S.MAIL, S.READY): 3.2, (S.RCPT, S.READY): 1.9, (S.DATA, S.READY): 1.3,
          (S.READY, S.AUTH): 0.15, (S.AUTH, S.READY): 0.15,
          **{(st, S.CLOSED): 0.3 for st in (S.GREETED, S.READY, S.MAIL, S.RCPT)}}
-_HALF_W = 1.35  # half the width of a state box
-_WRAP = 31  # characters per line of a self-loop note
+_HALF_W = 1.6  # half the width of a state box
+_WRAP = 26  # characters per line of a self-loop note
 
 
 def _positions() -> dict[State, tuple[float, float]]:
@@ -113,7 +113,7 @@ def state_diagram(current: State | str | None = None) -> Figure:
     now = _parse_current(current)
     pos = _positions()
     edges, loops = state_edges()
-    fig = Figure(figsize=(15, 13), dpi=100, layout="constrained")
+    fig = Figure(figsize=(11.5, 10.5), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     for (src, dst), pairs in edges.items():
         _draw_edge(ax, src, dst, pairs, pos, loops, hot=now == src)
@@ -121,7 +121,7 @@ def state_diagram(current: State | str | None = None) -> Figure:
         _draw_state(ax, state, x, y, state == now, loops.get(state, []))
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
-    ax.set_xlim(min(xs) - 1.6, max(xs) + 1.8)
+    ax.set_xlim(min(xs) - 1.9, max(xs) + 1.9)
     ax.set_ylim(min(ys) - 1.1, max(ys) + 0.6)
     ax.set_axis_off()
     ax.text(0.0, 0.0, "Any reply not drawn (4xx, 5xx) leaves the state unchanged "
@@ -178,7 +178,7 @@ def _draw_edge(ax: Axes, src: State, dst: State, pairs: list[tuple[str, int]],
     straight_down = bend == 0 and pos[src][0] == pos[dst][0]
     ax.text(mx + (0.15 if straight_down else 0.0), my, edge_label(pairs),
             ha="left" if straight_down else "center", va="center", fontsize=FONT["small"],
-            color=HIGHLIGHT if hot else CLIENT, zorder=7, gid=f"label:{src.value}->{dst.value}",
+            color=HIGHLIGHT if hot else CLIENT, zorder=10, gid=f"label:{src.value}->{dst.value}",
             fontweight="bold" if hot else None,
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9})
 
@@ -195,6 +195,6 @@ def _draw_state(ax: Axes, state: State, x: float, y: float, hot: bool,
             fontsize=FONT["label"], fontweight="bold", color="white" if hot else CLIENT,
             zorder=9)
     if note:
-        ax.text(x, y + hh - 0.52, note, ha="center", va="top", fontsize=FONT["small"] - 1,
+        ax.text(x, y + hh - 0.52, note, ha="center", va="top", fontsize=FONT["small"],
                 color="white" if hot else MUTED, zorder=9, gid=f"loops:{state.value}",
                 linespacing=1.15)
