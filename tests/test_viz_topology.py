@@ -363,3 +363,44 @@ def test_wrap_label_cuts_only_at_address_punctuation() -> None:
     assert wrap_label("smtp.spam.example", 16) == ["smtp.", "spam.example"]
     assert wrap_label("mx.example.com", 16) == ["mx.example.com"]
     assert wrap_label("averyveryverylongword", 5) == ["averyveryverylongword"]
+
+
+def _name_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """Each node name's box in an SVG topology, its width measured in DejaVu Sans (the
+    picture's first font) by matplotlib's renderer at 72 dpi, where a point is a pixel."""
+    import re
+
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(100, 100, 72)
+    boxes = []
+    for node, x, y, size, spans in re.findall(
+            r'data-node="([^"]+)">.*?<text class="smtpsim-svg-label smtpsim-svg-name" '
+            r'x="([\d.]+)" y="([\d.]+)" text-anchor="middle" font-size="([\d.]+)"[^>]*>'
+            r'(.*?)</text>', svg):
+        lines = re.findall(r">([^<]*)</tspan>", spans)
+        font = FontProperties(family="DejaVu Sans", size=float(size))
+        half = max(renderer.get_text_width_height_descent(line, font, ismath=False)[0]
+                   for line in lines) / 2
+        top = float(y) - float(size)
+        half += float(size) * 0.4  # and keep a space's width of air on each side
+        boxes.append((node, float(x) - half, top, float(x) + half,
+                      top + len(lines) * float(size) * 1.15))
+    return boxes
+
+
+@pytest.mark.parametrize("name", ["mx-failover", "classic", "smarthost", "relay-denied",
+                                  "api-gateway", "mail-loop"])
+def test_no_two_node_names_overlap_in_the_svg_topology(name: str) -> None:
+    """The failover picture once read "smtp.example.orgmx1.example.com": names of
+    neighbouring columns must keep a space apart (they wrap at a dot instead)."""
+    from smtpsim.scenarios import load
+    from smtpsim.viz import topology_svg
+
+    boxes = _name_boxes(topology_svg(list(load(name).run().trace)))
+    assert len(boxes) >= 4
+    for i, (a, ax0, ay0, ax1, ay1) in enumerate(boxes):
+        for b, bx0, by0, bx1, by1 in boxes[i + 1:]:
+            apart = ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0
+            assert apart, f"the names {a!r} and {b!r} overlap"

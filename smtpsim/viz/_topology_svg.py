@@ -242,7 +242,8 @@ def topology_svg(
             f'font-size="{text * 1.1:.1f}" font-weight="bold" fill="#444">'
             f'{escape(domain or "(no domain)")}</text></g>')
     # Where node names go (below their markers), so port labels can keep clear of them.
-    max_chars = max(8, int(sx / (text * 0.56)))  # lower case is narrower
+    # a name may take 85 % of a column, so that names in neighbouring columns keep apart
+    max_chars = max(8, int(0.85 * sx / (text * _CHAR_EM)))
     taken = []
     for name, _kind, _domain in net.nodes:
         x, y = scale.xy(pos[name])
