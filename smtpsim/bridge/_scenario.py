@@ -20,9 +20,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..protocol import Reply
 from ..sim import ConsoleSession, Network
-from ._server import TOO_MANY, Limits
+from ._server import TOO_MANY, Limits, refuse
 from ._session import COMMAND_TIMEOUT_REPLY, IDLE_REPLY, SESSION_LIMIT_REPLY, SHUTDOWN_REPLY
 
 __all__ = ["ScenarioServer"]
@@ -96,9 +95,9 @@ class ScenarioServer:
         self._tasks.add(task)
         try:
             if self._closing:
-                await _refuse(writer, SHUTDOWN_REPLY)
+                await refuse(writer, SHUTDOWN_REPLY)
             elif self._sessions >= self.limits.max_connections:
-                await _refuse(writer, TOO_MANY)
+                await refuse(writer, TOO_MANY)
             else:
                 self._sessions += 1
                 try:
@@ -169,14 +168,3 @@ class ScenarioServer:
                 await writer.wait_closed()
             except (ConnectionError, OSError, RuntimeError):
                 pass
-
-
-async def _refuse(writer: asyncio.StreamWriter, reply: Reply) -> None:
-    """Answer a connection with a 421 instead of the greeting, and close it."""
-    try:
-        writer.write(reply.to_bytes())
-        await writer.drain()
-        writer.close()
-        await writer.wait_closed()
-    except (ConnectionError, OSError):
-        pass

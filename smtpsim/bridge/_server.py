@@ -131,6 +131,20 @@ def _header_block(content: bytes) -> str:
     return head[:8192].decode("utf-8", "replace")
 
 
+async def refuse(writer: asyncio.StreamWriter, reply: Reply) -> None:
+    """Answer a connection with ``reply`` (a 421) instead of the greeting, and close it.
+
+    A client that has already gone away is no error: there is no one left to tell.
+    """
+    try:
+        writer.write(reply.to_bytes())
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+    except (ConnectionError, OSError):
+        pass
+
+
 class SMTPBridge:
     """An asyncio SMTP server around :class:`~smtpsim.protocol.ServerConnection`.
 
@@ -308,13 +322,7 @@ class SMTPBridge:
         self._emit(SessionOpened, {**base, "port": port})
         for line in reply.to_lines():
             self._emit(DialogLine, {**base, "dir": "S", "line": line, "state": "CLOSED"})
-        try:
-            writer.write(reply.to_bytes())
-            await writer.drain()
-            writer.close()
-            await writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
+        await refuse(writer, reply)
         self._emit(SessionClosed, {**base, "reason": reason})
 
     async def _store(self, envelope: Envelope, content: bytes, peer: str, session: str,
