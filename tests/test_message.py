@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from smtpsim.message import (
     RECEIVED_PROTOCOLS,
     DsnRecipient,
+    _wire,
     compose,
     count_received,
     envelope_recipients,
@@ -666,3 +668,35 @@ def test_bad_input_raises_value_error_naming_the_problem(call, message):
 def test_a_single_string_is_not_a_recipient_list():
     with pytest.raises(TypeError, match="to must be a sequence"):
         envelope_recipients("bob@example.com")
+
+
+@given(
+    st.sampled_from(["From", "to", "CC", "Subject", "Date", "Message-ID", "Content-Type",
+                     "MIME-Version", "Content-Transfer-Encoding", "X-Mailer", "Received"]),
+    st.one_of(
+        st.sampled_from(["Bob <bob@example.org>", "alice@example.com, t@example.com",
+                         "Sat, 28 Nov 2026 16:00:00 +0000", 'text/plain; charset="utf-8"',
+                         "1.0", "7bit", "<1@example.org>", "=?utf-8?q?caf=C3=A9?="]),
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                max_size=90),
+    ),
+)
+def test_the_header_kinds_are_the_stdlib_registrys(name: str, value: str) -> None:
+    # _HeaderKinds makes each header class once; the headers it makes must be the
+    # ones the stock registry makes: same kind, same text, same defects, same bytes.
+    ours = _wire._WIRE.header_factory(name, value)
+    stock = email.policy.SMTP.header_factory(name, value)
+    assert type(ours).__bases__ == type(stock).__bases__
+    assert str(ours) == str(stock)
+    assert [type(d) for d in ours.defects] == [type(d) for d in stock.defects]
+    assert _folded(_wire._WIRE, name, ours) == _folded(
+        email.policy.SMTP.clone(refold_source="none"), name, stock)
+
+
+def _folded(policy: email.policy.EmailPolicy, name: str, header: object) -> object:
+    """The bytes ``header`` folds to, or the error folding it raises (the stdlib
+    cannot fold some odd values, e.g. a non-ASCII Message-ID: both must fail alike)."""
+    try:
+        return policy.fold_binary(name, header)  # type: ignore[arg-type]
+    except Exception as exc:
+        return type(exc)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smtpsim.message import count_received, is_looping, received_header
-from smtpsim.message._wire import _WIRE, _date_text, _header_fields
+from smtpsim.message._wire import _header_fields
 
 # Lines built from the pieces that matter to where a header block ends and what a
 # field is called: names (some spelled Received in odd cases), colons, folding
@@ -49,21 +49,3 @@ def test_received_date_is_the_whole_second_as_format_datetime_writes_it(
 @given(_data, st.integers(min_value=0, max_value=4))
 def test_is_looping_agrees_with_the_count(data: bytes, max_hops: int) -> None:
     assert is_looping(data, max_hops) == (count_received(data) >= max_hops)
-
-
-@given(st.integers(min_value=0, max_value=10**9),
-       st.lists(st.integers(-12 * 60, 14 * 60), min_size=1, max_size=3))
-def test_a_date_header_written_as_text_is_the_one_the_datetime_makes(
-    micros: int, offsets_in_minutes: list[int]
-) -> None:
-    # compose writes Date as text (so that one second's messages share one header);
-    # the header, its datetime and its folded bytes are those the datetime would give.
-    instant = datetime(2026, 11, 28, tzinfo=timezone.utc) + timedelta(microseconds=micros)
-    for minutes in offsets_in_minutes:
-        date = instant.astimezone(timezone(timedelta(minutes=minutes)))
-        from_text = _WIRE.header_factory("Date", _date_text(date))
-        from_datetime = _WIRE.header_factory("Date", date)
-        assert str(from_text) == str(from_datetime)
-        assert from_text.datetime == from_datetime.datetime.replace(microsecond=0)
-        assert from_text.datetime.utcoffset() == date.utcoffset()
-        assert _WIRE.fold_binary("Date", from_text) == _WIRE.fold_binary("Date", from_datetime)

@@ -9,41 +9,36 @@ is written back exactly as it arrived.
 
 from __future__ import annotations
 
-import email.contentmanager
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.headerregistry import Group
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.policy import Policy
+from email.policy import EmailPolicy
 from typing import Any
 
 from ._checks import _FIELD_NAME, _check_address, _check_addresses, _check_aware
 from ._ids import _digest, _message_id
-from ._wire import (
-    _PARSE_UTF8,
-    _WIRE,
-    _WIRE_UTF8,
-    _date_text,
-    _header_address,
-    _header_block,
-)
+from ._wire import _PARSE_UTF8, _WIRE, _WIRE_UTF8, _header_address, _header_block
 
-# The body encoder of set_content for text (private in email.contentmanager, unchanged
-# from Python 3.10 to 3.13): (text, charset, cte or None, policy) -> (cte, payload).
-_encode_text: Callable[[str, str, str | None, Policy], tuple[str, str]] | None = getattr(
-    email.contentmanager, "_encode_text", None
-)
 _WRITTEN_BY_COMPOSE = {"from", "to", "cc", "bcc", "subject", "date", "message-id"}
 _WRITTEN_BY_COMPOSE |= {"mime-version", "content-type", "content-transfer-encoding"}
 _MESSAGE_ID = re.compile(r"<?[^<>@\s]+@[^<>@\s]+>?")
-# Values the email package writes back exactly as given (a test pins this on random
-# values): a subject of printable ASCII words with single spaces and no "=?" (which
-# would read as an RFC 2047 encoded-word), and a message id <dot-atom@dot-atom>.
-_PLAIN_SUBJECT = re.compile(r"[!-~]+(?: [!-~]+)*")
-_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-_PLAIN_MESSAGE_ID = re.compile(rf"<{_DOT_ATOM}@{_DOT_ATOM}>")
+
+
+def wire_policy(
+    utf8: bool, policy: EmailPolicy[Any] | None = None
+) -> EmailPolicy[Any]:
+    """The policy a message is written with: ``email.policy.SMTP`` (``utf8=False``) or
+    ``SMTPUTF8``, both with ``refold_source="none"`` (see ``_wire``).
+
+    ``policy`` replaces the SMTP one (a variant with the same settings: the speed
+    layer passes one that remembers what it built); its UTF-8 twin is then a clone.
+    """
+    if policy is None:
+        return _WIRE_UTF8 if utf8 else _WIRE
+    return policy.clone(utf8=True) if utf8 and not policy.utf8 else policy
 
 
 def compose(
@@ -58,6 +53,7 @@ def compose(
     message_id: str | None = None,
     from_name: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    policy: EmailPolicy[Any] | None = None,
 ) -> EmailMessage:
     """Write a plain-text email, as a mail program (a user agent) does.
 
@@ -76,6 +72,9 @@ def compose(
         message_id: ``<id@domain>``; by default a hash of the date, addresses, subject
             and body at the sender's domain, so every run gives the same id.
         extra_headers: more fields, e.g. ``{"X-Mailer": "smtpsim"}``.
+        policy: the email policy to write with, in place of ``email.policy.SMTP``
+            (see :func:`wire_policy`); the default is right for every caller but the
+            speed layer.
 
     Raises:
         ValueError: an address is empty or not ``local@domain``; no recipients; a naive
@@ -95,17 +94,20 @@ def compose(
         raise ValueError(f"message_id {message_id!r} is not of the form <id@domain>")
 
     utf8 = not "".join([sender, *to_l, *cc_l]).isascii()
-    msg = EmailMessage(policy=_WIRE_UTF8 if utf8 else _WIRE)
+    msg = EmailMessage(policy=wire_policy(utf8, policy))
     _write_address_headers(msg, sender, from_name or "", to_l, cc_l)
-    _set_unique_field(msg, "Subject", subject, _PLAIN_SUBJECT)
-    _add(msg, "Date", _date_text(date))  # as text, a date repeats in its second (_wire)
-    _set_unique_field(msg, "Message-ID", f"<{message_id.strip('<>')}>", _PLAIN_MESSAGE_ID)
+    msg["Subject"] = subject
+    msg["Date"] = date
+    msg["Message-ID"] = f"<{message_id.strip('<>')}>"
     content_fields = {n: v for n, v in extras.items() if n.lower().startswith("content-")}
     for name, value in extras.items():
         if name not in content_fields:
             msg[name] = value
-    _set_text_body(msg, body)
-    for name, value in content_fields.items():  # setting the body clears Content-* fields
+    # set_content writes Content-Type (text/plain; charset="utf-8"), picks the
+    # Content-Transfer-Encoding (7bit, 8bit, quoted-printable or base64) and adds
+    # MIME-Version; it clears any Content-* field first, so extra ones come after.
+    msg.set_content(body)
+    for name, value in content_fields.items():
         msg[name] = value
     return msg
 
@@ -132,70 +134,13 @@ def _write_address_headers(
     msg: EmailMessage, sender: str, from_name: str, to: list[str], cc: list[str]
 ) -> None:
     """``From:``, then ``To:`` (an empty group when only Bcc is given) and ``Cc:``."""
-    _add(msg, "From", _header_address(sender, from_name))
+    msg["From"] = _header_address(sender, from_name)
     if to:
-        _add(msg, "To", [_header_address(a) for a in to])
+        msg["To"] = [_header_address(a) for a in to]
     elif not cc:
-        _add(msg, "To", Group("undisclosed-recipients", ()))
+        msg["To"] = Group("undisclosed-recipients", ())
     if cc:
-        _add(msg, "Cc", [_header_address(a) for a in cc])
-
-
-def _add(msg: EmailMessage, name: str, value: Any) -> None:
-    """``msg[name] = value`` for a field compose writes once into a new message.
-
-    ``msg[name] = value`` first reads every field already there, to refuse a second
-    Subject or Date; compose writes each of its fields exactly once (extra headers may
-    not use their names), so that check can never fire here, and the field is
-    appended as ``__setitem__`` appends it: the policy's ``header_store_parse``.
-    """
-    msg.set_raw(*msg.policy.header_store_parse(name, value))
-
-
-def _set_unique_field(msg: EmailMessage, name: str, value: str, plain: re.Pattern[str]) -> None:
-    """``msg[name] = value`` for a field that is new in every message (Subject,
-    Message-ID), stored ready to write when that is safe.
-
-    ``msg[name] = value`` parses the value into a header object now, and writing the
-    message folds that object back into a line: for a short ASCII value, the very text
-    it started from, at a quarter of the cost of a whole message. So a value that
-    ``plain`` accepts, short enough for one line, is stored the way the email package
-    stores a field it read off the wire (:meth:`~email.message.Message.set_raw`): it
-    is written as it is, and parsed into the same header object whenever it is read
-    (``msg["Subject"]``). Anything else (non-ASCII, long, unusual) goes the usual way.
-    A test checks on random values that both ways write the same bytes and read back
-    the same header.
-    """
-    if len(name) + 2 + len(value) <= (msg.policy.max_line_length or 78) and \
-            "=?" not in value and plain.fullmatch(value):
-        msg.set_raw(name, value)
-    else:
-        _add(msg, name, value)
-
-
-def _set_text_body(msg: EmailMessage, body: str) -> None:
-    """What ``msg.set_content(body)`` does, in one go, with the same stdlib pieces.
-
-    For a ``str``, ``set_content`` clears any ``Content-*`` field, writes
-    ``Content-Type: text/plain``, encodes the text, then *parses that field back* to
-    add ``charset="utf-8"`` and writes it again, and adds ``Content-Transfer-Encoding``
-    and ``MIME-Version``: every step scans all the headers. Here the final
-    Content-Type is written once; the fields, their values and their order are the
-    same, and the body goes through the stdlib's own text encoder (which picks 7bit,
-    8bit, quoted-printable or base64 exactly as ``set_content`` does). ``compose``
-    never writes MIME-Version itself, so it is always added, as ``set_content`` would.
-    A test checks the bytes against ``set_content``'s; a Python without that encoder
-    gets ``set_content`` itself.
-    """
-    if _encode_text is None:  # pragma: no cover - not seen in Python 3.10 to 3.13
-        msg.set_content(body)
-        return
-    msg.clear_content()
-    cte, payload = _encode_text(body, "utf-8", None, msg.policy)
-    _add(msg, "Content-Type", 'text/plain; charset="utf-8"')
-    msg.set_payload(payload)
-    _add(msg, "Content-Transfer-Encoding", cte)
-    _add(msg, "MIME-Version", "1.0")
+        msg["Cc"] = [_header_address(a) for a in cc]
 
 
 def envelope_recipients(
@@ -220,13 +165,14 @@ def envelope_recipients(
     return result
 
 
-def to_bytes(msg: Message) -> bytes:
+def to_bytes(msg: Message, policy: EmailPolicy[Any] | None = None) -> bytes:
     """Serialise a message for SMTP ``DATA``: CRLF line ends, 8-bit UTF-8 bodies kept.
 
     Uses ``email.policy.SMTP``, or ``SMTPUTF8`` when the message's policy or one of
-    its addresses needs it. Headers parsed by :func:`from_bytes` are written back as
-    they arrived, not re-folded. Dot-stuffing and the final ``.`` line belong to the
-    SMTP client (RFC 5321 §4.5.2), not to the message.
+    its addresses needs it (``policy``: as for :func:`compose`). Headers parsed by
+    :func:`from_bytes` are written back as they arrived, not re-folded. Dot-stuffing
+    and the final ``.`` line belong to the SMTP client (RFC 5321 §4.5.2), not to the
+    message.
     """
     utf8 = getattr(msg.policy, "utf8", False) or any(
         not a.addr_spec.isascii()
@@ -234,7 +180,7 @@ def to_bytes(msg: Message) -> bytes:
         if not (isinstance(v, str) and v.isascii())  # an address header's text holds
         for a in getattr(v, "addresses", ())  # all its addresses: ASCII text, ASCII ones
     )
-    return msg.as_bytes(policy=_WIRE_UTF8 if utf8 else _WIRE)
+    return msg.as_bytes(policy=wire_policy(utf8, policy))
 
 
 def from_bytes(data: bytes) -> EmailMessage:

@@ -10,14 +10,14 @@ servers notice a mail loop.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from email.utils import format_datetime
 
 from ._checks import _ATOM, _FIELD_NAME, _check_address, _check_aware, _check_host
-from ._wire import _date_text, _header_block
+from ._wire import _header_block
 
 #: The ``with`` keywords of a Received line (IANA "Mail Transmission Types"): SMTP and
 #: ESMTP (RFC 5321); A = authenticated, S = over TLS, and LMTP (RFC 3848); UTF8* (RFC 6531).
@@ -70,13 +70,11 @@ def received_header(
         raise ValueError(f"queue_id {queue_id!r} must be a non-empty atom such as 4F2A1")
     _check_aware(date, "date")
     if len(recipients) == 1:
-        rcpt = recipients[0]
-        rcpt = _checked_recipient(rcpt) if type(rcpt) is str else _check_address(rcpt, "recipient")
-        return f"{head} id {queue_id}\r\n\tfor <{rcpt}>; {_date_text(date)}"
-    return f"{head} id {queue_id}; {_date_text(date)}"
+        rcpt = _check_address(recipients[0], "recipient")
+        return f"{head} id {queue_id}\r\n\tfor <{rcpt}>; {format_datetime(date)}"
+    return f"{head} id {queue_id}; {format_datetime(date)}"
 
 
-@functools.lru_cache(maxsize=1024)  # a server sees the same few clients again and again
 def _received_head(protocol: str, peer_ip: str, peer_host: str | None, helo: str,
                    by: str) -> str:
     """The checked start of a Received value, up to the ``with`` keyword."""
@@ -89,12 +87,6 @@ def _received_head(protocol: str, peer_ip: str, peer_host: str | None, helo: str
             f"\tby {_check_host(by, 'by')} (smtpsim) with {protocol.upper()}")
 
 
-@functools.lru_cache(maxsize=1024)
-def _checked_recipient(rcpt: str) -> str:
-    return _check_address(rcpt, "recipient")
-
-
-@functools.lru_cache(maxsize=1024)  # a server sees the same few clients again and again
 def _address_literal(peer_ip: str) -> str:
     """``192.0.2.7`` or ``IPv6:2001:db8::1``, the way RFC 5321 §4.1.3 writes an IP."""
     try:
@@ -141,7 +133,6 @@ def prepend_header(data: bytes, name: str, value: str) -> bytes:
     return encoded + eol + data
 
 
-@functools.lru_cache(maxsize=64)  # the same few names at every hop
 def _check_field_name(name: str) -> None:
     if not _FIELD_NAME.fullmatch(name):
         raise ValueError(f"header name {name!r} is not a valid RFC 5322 field name")

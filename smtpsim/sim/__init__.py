@@ -9,6 +9,7 @@ is in ``network.trace``; :func:`smtpsim.trace.summarize` and
 The layers, from the bottom up (each module imports only those above it in the list):
 
 * ``clock`` - simulated time (SimPy behind it); ``dns`` - the zone and MX routing;
+* ``engines`` - which engines a network runs (plain, or others passed in);
 * ``world`` - the small interface a node sees (:class:`World`), and what a server
   offers to it (:class:`SmtpServer`, :class:`HttpServer`);
 * ``session`` - an SMTP session, or an HTTP request, between two nodes;
@@ -35,6 +36,7 @@ from .bounce import Failure
 from .clock import Clock
 from .console import ConsoleSession
 from .dns import MailRoute, Zone, mail_route
+from .engines import PLAIN, Engines
 from .network import Link, Network
 from .node import Node, Sender
 from .queue import MailQueue, NextHop, QueueEntry, RetryPolicy
@@ -44,9 +46,11 @@ from .world import HttpServer, SessionContext, SmtpServer, World
 __all__ = [
     "MDA",
     "MTA",
+    "PLAIN",
     "App",
     "Clock",
     "ConsoleSession",
+    "Engines",
     "Failure",
     "Gateway",
     "HttpServer",

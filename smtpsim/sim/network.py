@@ -20,6 +20,7 @@ from typing import Any
 from ..trace import Keep, NetworkDescribed, NodeState, Trace, TraceEvent
 from .clock import Clock, Event, Process
 from .dns import Zone
+from .engines import PLAIN, Engines
 from .node import Node
 from .queue import RetryPolicy
 from .session import SessionResult
@@ -56,12 +57,16 @@ class Network:
         start: the wall-clock date that simulated time 0 stands for.
         retry: the default retry schedule of every queue.
         default_latency: one-way latency between nodes with no explicit link.
+        engines: the engines it runs (:data:`~smtpsim.sim.engines.PLAIN` unless the
+            speed layer gives others; see :mod:`smtpsim.sim.engines`).
     """
 
     def __init__(self, *, seed: int = 0, keep: Keep = "all",
                  start: datetime = DEFAULT_START, retry: RetryPolicy | None = None,
-                 default_latency: float = 0.05, title: str = "network") -> None:
+                 default_latency: float = 0.05, title: str = "network",
+                 engines: Engines = PLAIN) -> None:
         self.clock = Clock()
+        self.engines = engines
         self.trace = Trace(keep)
         self.rng = random.Random(seed)
         self.seed = seed
@@ -192,12 +197,15 @@ class Network:
 
         self.process(proc())
 
-    def run(self, until: float | None = None, *, gc_batch: bool = False) -> None:
+    def run(self, until: float | None = None, *, gc_batch: bool | None = None) -> None:
         """Run the simulation until time ``until``, or until nothing is left to do.
 
         ``gc_batch=True`` batches the garbage collector for the run (see
         :func:`smtpsim.sim.clock.batched_gc`): worth it for a long full-trace run.
+        By default the network's engines say (``engines.gc_batch``).
         """
+        if gc_batch is None:
+            gc_batch = self.engines.gc_batch
         if not self._described:
             self.record_description()
         self.clock.run(until, gc_batch=gc_batch)

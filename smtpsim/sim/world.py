@@ -9,6 +9,7 @@ host would have around it:
 * the trace: ``record(event)``, the one way anything is written to it;
 * fresh names: trace ids for messages (``m1``), session ids (``s1``), Message-IDs;
 * the DNS zone, the run's seeded random generator and the wall-clock date;
+* the engines it runs (:mod:`smtpsim.sim.engines`): who writes new messages;
 * the wires, which :mod:`smtpsim.sim.session` uses to reach another node: how far
   it is, whether it is up, and what it serves.
 
@@ -31,6 +32,7 @@ from ..protocol import Reply, ServerConfig, ServerEvent
 from ..trace import TraceEvent
 from .clock import Event, Process
 from .dns import Zone
+from .engines import Engines
 
 __all__ = ["HttpServer", "SessionContext", "SmtpServer", "World"]
 
@@ -45,6 +47,8 @@ class World(Protocol):
     rng: random.Random
     #: How long a hand-over inside one host takes (an MTA to its MDA), in seconds.
     local_delay: float
+    #: The engines this world runs (the plain ones unless given others).
+    engines: Engines
 
     # -- the clock -----------------------------------------------------------------
     @property

@@ -108,11 +108,12 @@ class Gateway(MTA):
         subject = str(payload.get("subject", ""))
         text = str(payload.get("text", ""))
         try:
-            msg = _message.compose(sender, to, subject=subject, body=text, date=world.date(),
-                                   message_id=world.new_message_id(self.domain))
+            msg = world.engines.message.compose(
+                sender, to, subject=subject, body=text, date=world.date(),
+                message_id=world.new_message_id(self.domain))
         except (ValueError, TypeError) as exc:
             return 400, _json_error(str(exc))
-        content = _message.to_bytes(msg)
+        content = world.engines.message.to_bytes(msg)
         trace_id = world.new_trace_id()
         world.record(Injected(world.now, client, trace_id, sender, tuple(to), subject))
         world.record(Converted(world.now, self.name, trace_id, "http-json", "smtp",

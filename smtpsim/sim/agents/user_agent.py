@@ -57,14 +57,15 @@ class UserAgent(Sender):
         ``sender`` overrides the envelope sender (MAIL FROM), to show spoofing.
         """
         world = self.world
-        msg = _message.compose(self.user, to, cc=cc, bcc=bcc, subject=subject, body=body,
-                               date=world.date(), from_name=from_name, extra_headers=headers,
-                               message_id=world.new_message_id(self.domain))
+        writer = world.engines.message
+        msg = writer.compose(self.user, to, cc=cc, bcc=bcc, subject=subject, body=body,
+                             date=world.date(), from_name=from_name, extra_headers=headers,
+                             message_id=world.new_message_id(self.domain))
         rcpts = _message.envelope_recipients(to, cc, bcc)
         trace_id = world.new_trace_id()
         env_from = sender or self.user
         world.record(Injected(world.now, self.name, trace_id, env_from, tuple(rcpts), subject))
-        self.enqueue(trace_id, env_from, rcpts, _message.to_bytes(msg))
+        self.enqueue(trace_id, env_from, rcpts, writer.to_bytes(msg))
         return trace_id
 
     def route_for(self, rcpt: str) -> NextHop:
