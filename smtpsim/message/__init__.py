@@ -26,7 +26,7 @@ are hashes of the content, never random.
 from __future__ import annotations
 
 from ._chain import Hop, parse_received_chain, total_transit
-from ._compose import compose, envelope_recipients, from_bytes, to_bytes
+from ._compose import compose, envelope_recipients, from_bytes, to_bytes, wire_policy
 from ._dsn import DsnRecipient, make_dsn
 from ._received import (
     RECEIVED_PROTOCOLS,
@@ -53,4 +53,5 @@ __all__ = [
     "received_header",
     "to_bytes",
     "total_transit",
+    "wire_policy",
 ]
