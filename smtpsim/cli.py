@@ -44,10 +44,21 @@ from .protocol import (
 )
 
 if TYPE_CHECKING:
-    from .bridge import Limits, StoredMessage
+    from .bridge import Deliver, Limits, MaildirAccounts, RetrievalServer, StoredMessage
+    from .trace import Trace
 
-__all__ = ["SUBCOMMANDS", "build_parser", "cmd_demo", "cmd_serve", "demo_dialog",
-           "demo_message", "hostname_type", "main", "number_type"]
+__all__ = [
+    "SUBCOMMANDS",
+    "account_type",
+    "build_parser",
+    "cmd_demo",
+    "cmd_serve",
+    "demo_dialog",
+    "demo_message",
+    "hostname_type",
+    "main",
+    "number_type",
+]
 
 
 # --------------------------------------------------------------------------- demo
@@ -190,6 +201,21 @@ def hostname_type(raw: str) -> str:
         f"not {raw!r}")
 
 
+def account_type(raw: str) -> tuple[str, str]:
+    """An argparse ``type``: ``USER:PASSWORD`` as a pair. The user name cannot hold a
+    space, a colon or a control character (POP3 and IMAP send it on a command line);
+    the password is everything after the first colon."""
+    user, colon, password = raw.partition(":")
+    if not colon or not user or not password:
+        raise argparse.ArgumentTypeError(f"must be USER:PASSWORD, not {raw!r}")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in user):
+        raise argparse.ArgumentTypeError(
+            f"the user name may not hold spaces or control characters: {user!r}")
+    if any(c in "\r\n\0" for c in password):
+        raise argparse.ArgumentTypeError("the password may not hold CR, LF or NUL")
+    return user, password
+
+
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     """Make ``parser`` report a bad value as one line on stderr (exit status 2),
     without the usage block: a script or a log then holds exactly the problem."""
@@ -228,6 +254,17 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    type=number_type(low=1, high=2**31 - 1, unit="octets", integer=True),
                    help=f"largest message accepted ({defaults.max_message_size}; with "
                         "--scenario: the scenario server's own limit)")
+    port = number_type(low=0, high=65535, unit="(a TCP port)", integer=True)
+    p.add_argument("--pop3-port", type=port, metavar="N",
+                   help="also serve POP3 on this port (0 picks a free one): the accounts' "
+                        "mail, from --maildir")
+    p.add_argument("--imap-port", type=port, metavar="N",
+                   help="also serve IMAP on this port (0 picks a free one)")
+    p.add_argument("--account", type=account_type, action="append", default=[],
+                   metavar="USER:PASSWORD",
+                   help="a mailbox account for POP3 and IMAP (repeatable): mail for "
+                        "USER@any-domain goes to DIR/USER/ under --maildir; mail for "
+                        "other recipients goes to DIR itself")
     p.add_argument("--scenario", metavar="NAME_OR_FILE",
                    help="serve this scenario's entry server: accepted messages travel its "
                         "simulated network; the delivery summary is printed on exit")
@@ -280,7 +317,9 @@ async def _serve_scenario(args: argparse.Namespace) -> int:
     scenario = load(args.scenario)
     ignored = [flag for flag, value, default in (
         ("--hostname", args.hostname, ServerConfig().hostname),
-        ("--maildir", args.maildir, None)) if value != default]
+        ("--maildir", args.maildir, None), ("--pop3-port", args.pop3_port, None),
+        ("--imap-port", args.imap_port, None), ("--account", args.account, []))
+        if value != default]
     if ignored:
         print(f"smtpsim serve: with --scenario the scenario's server decides; ignoring "
               f"{', '.join(ignored)}", file=sys.stderr, flush=True)
@@ -317,7 +356,7 @@ async def _serve(args: argparse.Namespace) -> int:
     if args.scenario:
         return await _serve_scenario(args)
 
-    from .bridge import JsonlTraceFile, LinePrinter, Maildir, SMTPBridge
+    from .bridge import JsonlTraceFile, LinePrinter, Maildir, MaildirAccounts, SMTPBridge
     from .trace import Trace
 
     max_size = ServerConfig().max_message_size if args.max_size is None else args.max_size
@@ -328,25 +367,63 @@ async def _serve(args: argparse.Namespace) -> int:
     trace_file = JsonlTraceFile(args.trace) if args.trace else None
     if trace_file is not None:
         trace.subscribe(trace_file)
+    retrieval = [(name, port) for name, port in (("pop3", args.pop3_port),
+                                                 ("imap", args.imap_port)) if port is not None]
     maildir = Maildir(args.maildir) if args.maildir else None
+    store = None
+    deliver: Deliver | None = maildir.deliver if maildir else None
+    if retrieval or args.account:
+        store = MaildirAccounts(args.maildir, args.account)
+        deliver = store.deliver
+        if not args.account:
+            print("smtpsim serve: no --account given, so nobody can log in to POP3 or IMAP",
+                  file=sys.stderr, flush=True)
     printer = LinePrinter()
     # keep_messages=0: the command line never looks at the in-memory mailbox (each
     # message is printed, and stored in the Maildir if one is given).
     bridge = SMTPBridge(config, host=args.host, port=args.port, trace=trace,
-                        limits=_limits(args), keep_messages=0,
-                        deliver=maildir.deliver if maildir else None,
+                        limits=_limits(args), keep_messages=0, deliver=deliver,
                         on_accept=_announcer(printer.print))
+    servers = [_retrieval_server(name, port, store, args, trace) for name, port in retrieval]
     await bridge.start()
+    for server in servers:
+        await server.start()
+    if store is not None:
+        def announce() -> None:  # new mail: IMAP clients in IDLE hear of it at once
+            for server in servers:
+                server.mailbox_changed()
+        store.on_change = announce
     host, port = bridge.address
     print(f"listening on {host}:{port}", flush=True)
+    for server in servers:
+        host, port = server.address
+        print(f"{server.protocol} listening on {host}:{port}", flush=True)
     try:
         await _wait_for_signal()
     finally:
+        for server in servers:
+            await server.close()
         await bridge.close()
         printer.close()
         if trace_file is not None:
             trace_file.close()
     return 0
+
+
+def _retrieval_server(protocol: str, port: int, store: MaildirAccounts | None,
+                      args: argparse.Namespace, trace: Trace) -> RetrievalServer:
+    """The POP3 or IMAP server of ``smtpsim serve``, on the accounts of ``store``."""
+    from .bridge import RetrievalServer
+    from .pop3 import Pop3Server
+
+    assert store is not None
+    accounts = store.accounts
+    hostname = args.hostname
+    if protocol == "pop3":
+        return RetrievalServer("pop3", lambda: Pop3Server(accounts, hostname=hostname),
+                               hostname=hostname, host=args.host, port=port,
+                               limits=_limits(args), trace=trace)
+    raise ValueError(f"{protocol} is not served yet")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ its work is done. The *pull* half of email starts from the same place. The recip
 user agent connects to a mailbox server and fetches with POP3 (RFC 1939) or IMAP
 (RFC 9051). Both protocols see a mailbox the same way, and this module is that view:
 
-* a :class:`StoredMessage` is one message exactly as the MDA stored it (the bytes,
+* a :class:`MaildropMessage` is one message exactly as the MDA stored it (the bytes,
   CRLF line ends, with the Return-Path and Received headers the last hop added), a
   number that never changes (its **UID**, RFC 9051 §2.3.1.1), the time it arrived and
   its flags (``\\Seen``, ``\\Deleted`` ...);
@@ -31,14 +31,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
-__all__ = ["SYSTEM_FLAGS", "Accounts", "Maildrop", "StoredMessage"]
+__all__ = ["SYSTEM_FLAGS", "Accounts", "Maildrop", "MaildropMessage"]
 
 #: The system flags of RFC 9051 §2.3.2 (``\\Recent`` is gone from IMAP4rev2).
 SYSTEM_FLAGS = frozenset({"\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"})
 
 
 @dataclass(frozen=True, slots=True)
-class StoredMessage:
+class MaildropMessage:
     """One message in a maildrop.
 
     Args:
@@ -76,8 +76,8 @@ class Maildrop:
 
     owner: str
     uidvalidity: int = 1
-    on_remove: Callable[[StoredMessage], None] | None = None
-    _messages: dict[int, StoredMessage] = field(default_factory=dict, repr=False)
+    on_remove: Callable[[MaildropMessage], None] | None = None
+    _messages: dict[int, MaildropMessage] = field(default_factory=dict, repr=False)
     _next_uid: int = 1
 
     @property
@@ -86,7 +86,7 @@ class Maildrop:
         return self._next_uid
 
     def add(self, data: bytes, arrived: datetime | None = None,
-            flags: Iterable[str] = (), key: str = "") -> StoredMessage:
+            flags: Iterable[str] = (), key: str = "") -> MaildropMessage:
         """Store a delivered message and return it with its new UID.
 
         Raises:
@@ -98,22 +98,22 @@ class Maildrop:
             raise TypeError(f"a stored message is bytes, not {type(data).__name__}")
         if data.count(b"\n") != data.count(b"\r\n") or data.count(b"\r") != data.count(b"\r\n"):
             raise ValueError("a stored message must end every line with CRLF")
-        message = StoredMessage(self._next_uid, data,
+        message = MaildropMessage(self._next_uid, data,
                                 arrived or datetime(1970, 1, 1, tzinfo=timezone.utc),
                                 frozenset(flags), key)
         self._messages[message.uid] = message
         self._next_uid += 1
         return message
 
-    def messages(self) -> list[StoredMessage]:
+    def messages(self) -> list[MaildropMessage]:
         """The messages in the maildrop now, oldest first (ascending UID)."""
         return list(self._messages.values())
 
-    def get(self, uid: int) -> StoredMessage | None:
+    def get(self, uid: int) -> MaildropMessage | None:
         """The message with this UID, or None if there is none (any more)."""
         return self._messages.get(uid)
 
-    def set_flags(self, uid: int, flags: Iterable[str]) -> StoredMessage:
+    def set_flags(self, uid: int, flags: Iterable[str]) -> MaildropMessage:
         """Replace the flags of message ``uid`` and return the updated message.
 
         Raises:
@@ -123,7 +123,7 @@ class Maildrop:
         self._messages[uid] = message
         return message
 
-    def remove(self, uids: Iterable[int]) -> list[StoredMessage]:
+    def remove(self, uids: Iterable[int]) -> list[MaildropMessage]:
         """Remove the messages with these UIDs (POP3's UPDATE state, IMAP's EXPUNGE)
         and return those that were there; UIDs already gone are skipped."""
         removed = []

@@ -12,6 +12,8 @@ servers give, and the dialog lands in the same kind of trace.
   delivering to any SMTP server.
 * :class:`JsonlTraceFile` - stream the trace to a JSON Lines file.
 * :class:`BridgeThread` - run a bridge in a background thread (scripts, tests).
+* :class:`RetrievalServer` - POP3 or IMAP on a socket, so a mail client can fetch
+  what arrived; :class:`MaildirAccounts` - one Maildir per account behind it.
 
 Only loopback is used by default: this is a teaching server, not an open relay.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 from ._client import send_over_socket
 from ._maildir import Maildir, with_return_path
 from ._output import LinePrinter, printable
+from ._retrieval import PROTOCOLS, MaildirAccounts, RetrievalEngine, RetrievalServer
 from ._scenario import ScenarioServer
 from ._server import Deliver, Limits, SMTPBridge, StoredMessage
 from ._session import Decide
@@ -28,6 +31,7 @@ from ._thread import BridgeThread
 from ._tracefile import JsonlTraceFile
 
 __all__ = [
+    "PROTOCOLS",
     "BridgeThread",
     "Decide",
     "Deliver",
@@ -35,6 +39,9 @@ __all__ = [
     "Limits",
     "LinePrinter",
     "Maildir",
+    "MaildirAccounts",
+    "RetrievalEngine",
+    "RetrievalServer",
     "SMTPBridge",
     "ScenarioServer",
     "StoredMessage",

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..mailstore import Accounts, Maildrop, StoredMessage
+from ..mailstore import Accounts, Maildrop, MaildropMessage
 from ..protocol import dot_stuff
 from ._events import ConnectionClosed, LoggedIn, LoginFailed, Marked, Pop3Event, Retrieved, Updated
 from ._state import State, allowed, next_state, where_allowed
@@ -95,7 +95,7 @@ class Pop3Server:
         self._failures = 0
         # The TRANSACTION snapshot: message number n is self._messages[n - 1].
         self._maildrop: Maildrop | None = None
-        self._messages: list[StoredMessage] = []
+        self._messages: list[MaildropMessage] = []
         self._marked: set[int] = set()  # message numbers marked by DELE
 
     # -- the caller's side ------------------------------------------------------------
@@ -261,7 +261,7 @@ class Pop3Server:
         kept = [m for n, m in enumerate(self._messages, 1) if n not in self._marked]
         return len(kept), sum(m.size for m in kept)
 
-    def _message(self, number: str) -> tuple[int, StoredMessage] | None:
+    def _message(self, number: str) -> tuple[int, MaildropMessage] | None:
         """The message a number names, or None after answering ``-ERR`` why not."""
         if not number.isdigit() or not number.isascii():
             self._reply(f"-ERR {number!r} is not a message number" if number
@@ -303,14 +303,14 @@ class Pop3Server:
     def _do_uidl(self, argument: str) -> None:
         self._listing(argument, "UIDL", self.unique_id)
 
-    def unique_id(self, message: StoredMessage) -> str:
+    def unique_id(self, message: MaildropMessage) -> str:
         """A message's UIDL: the same in every session, never given to another message
         of this maildrop (RFC 1939 §7: 1 to 70 printable characters)."""
         assert self._maildrop is not None
         return f"{self._maildrop.uidvalidity}.{message.uid}"
 
     def _listing(self, argument: str, command: str,
-                 describe: Callable[[StoredMessage], str]) -> None:
+                 describe: Callable[[MaildropMessage], str]) -> None:
         """LIST and UIDL: one message's line, or every unmarked message's, multi-line."""
         args = self._args(argument, 1)
         if args is None:

@@ -38,10 +38,12 @@ __all__ = [
     "DnsQuery",
     "Duplicated",
     "GaveUp",
+    "ImapLine",
     "Injected",
     "MessageAccepted",
     "NetworkDescribed",
     "NodeState",
+    "Pop3Line",
     "Queued",
     "Relayed",
     "RetryScheduled",
@@ -114,6 +116,24 @@ class DialogLine(TraceEvent):
     dir: str
     line: str
     state: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pop3Line(DialogLine):
+    """One line of a POP3 dialog (RFC 1939): a user agent fetching its mail from a
+    mailbox server. The fields are those of :class:`DialogLine`; ``state`` is a POP3
+    state (``AUTHORIZATION``, ``TRANSACTION``, ``UPDATE`` ...)."""
+
+    kind: ClassVar[str] = "pop3"
+
+
+@dataclass(frozen=True, slots=True)
+class ImapLine(DialogLine):
+    """One line of an IMAP dialog (RFC 9051): a user agent reading its mailbox on the
+    server. The fields are those of :class:`DialogLine`; ``state`` is an IMAP state
+    (``NOT_AUTHENTICATED``, ``AUTHENTICATED``, ``SELECTED``, ``LOGOUT`` ...)."""
+
+    kind: ClassVar[str] = "imap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +345,8 @@ EVENT_KINDS: dict[str, type[TraceEvent]] = {
     for cls in (
         SessionOpened,
         DialogLine,
+        Pop3Line,
+        ImapLine,
         SessionClosed,
         DnsQuery,
         DnsAnswer,
