@@ -11,12 +11,14 @@ The layers, from the bottom up (each module imports only those above it in the l
 * ``clock`` - simulated time (SimPy behind it); ``dns`` - the zone and MX routing;
 * ``engines`` - which engines a network runs (plain, or others passed in);
 * ``world`` - the small interface a node sees (:class:`World`), and what a server
-  offers to it (:class:`SmtpServer`, :class:`HttpServer`);
+  offers to it (:class:`SmtpServer`, :class:`HttpServer`, :class:`MailboxService`);
 * ``session`` - an SMTP session, or an HTTP request, between two nodes;
+  ``retrieval`` - a user agent fetching its mail with POP3 (or IMAP);
 * ``bounce`` - when to give up on a recipient, and the DSN sent back;
 * ``queue`` - store and forward: the queue entry, the retry schedule, the loop;
 * ``node`` - :class:`Node` and :class:`Sender` (a node with a queue);
-* ``agents/`` - the textbook's agents: user agent, MSA, MTA, MDA, gateway;
+* ``agents/`` - the textbook's agents: user agent, MSA, MTA, MDA, gateway, and the
+  mailbox server (POP3, IMAP);
 * ``network`` - assembles it all; ``console`` and ``progress`` drive a network.
 """
 
@@ -29,6 +31,7 @@ from .agents import (
     Gateway,
     Mailbox,
     MailboxDeliveryAgent,
+    MailboxServer,
     SubmissionServer,
     UserAgent,
 )
@@ -40,8 +43,9 @@ from .engines import PLAIN, Engines
 from .network import Link, Network
 from .node import Node, Sender
 from .queue import MailQueue, NextHop, QueueEntry, RetryPolicy
+from .retrieval import FetchResult, fetch_session
 from .session import SessionResult, http_request, smtp_session
-from .world import HttpServer, SessionContext, SmtpServer, World
+from .world import HttpServer, MailboxService, SessionContext, SmtpServer, World
 
 __all__ = [
     "MDA",
@@ -52,6 +56,7 @@ __all__ = [
     "ConsoleSession",
     "Engines",
     "Failure",
+    "FetchResult",
     "Gateway",
     "HttpServer",
     "Link",
@@ -59,6 +64,8 @@ __all__ = [
     "MailRoute",
     "Mailbox",
     "MailboxDeliveryAgent",
+    "MailboxServer",
+    "MailboxService",
     "Network",
     "NextHop",
     "Node",
@@ -72,6 +79,7 @@ __all__ = [
     "UserAgent",
     "World",
     "Zone",
+    "fetch_session",
     "http_request",
     "mail_route",
     "smtp_session",

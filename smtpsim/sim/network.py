@@ -24,7 +24,7 @@ from .engines import PLAIN, Engines
 from .node import Node
 from .queue import RetryPolicy
 from .session import SessionResult
-from .world import HttpServer, SmtpServer
+from .world import HttpServer, MailboxService, SmtpServer
 
 __all__ = ["Link", "Network", "SessionResult"]
 
@@ -170,6 +170,10 @@ class Network:
     def http_server(self, host: str) -> HttpServer | None:
         node = self.nodes.get(host)
         return node.http_server() if node is not None else None
+
+    def mailbox_service(self, host: str) -> MailboxService | None:
+        node = self.nodes.get(host)
+        return node.mailbox_service() if node is not None else None
 
     # ------------------------------------------------------------------- the clock
     @property

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from ..protocol import Reply
 from .queue import LocalResult, MailQueue, NextHop, QueueEntry, RetryPolicy
-from .world import HttpServer, SmtpServer, World
+from .world import HttpServer, MailboxService, SmtpServer, World
 
 __all__ = ["Node", "Sender"]
 
@@ -59,6 +59,10 @@ class Node:
 
     def http_server(self) -> HttpServer | None:
         """This node as an HTTP API server, if it serves one."""
+        return None
+
+    def mailbox_service(self) -> MailboxService | None:
+        """This node as a POP3/IMAP mailbox server, if it is one."""
         return None
 
     def mail_queue(self) -> MailQueue | None:

@@ -10,12 +10,13 @@ host would have around it:
 * fresh names: trace ids for messages (``m1``), session ids (``s1``), Message-IDs;
 * the DNS zone, the run's seeded random generator and the wall-clock date;
 * the engines it runs (:mod:`smtpsim.sim.engines`): who writes new messages;
-* the wires, which :mod:`smtpsim.sim.session` uses to reach another node: how far
-  it is, whether it is up, and what it serves.
+* the wires, which :mod:`smtpsim.sim.session` and :mod:`smtpsim.sim.retrieval` use
+  to reach another node: how far it is, whether it is up, and what it serves.
 
 The other direction is here too: what the world may ask of a node that serves others.
 :class:`SmtpServer` is a node that answers SMTP (an MTA, a submission server),
-:class:`HttpServer` one that answers the HTTP send API (a gateway). A node says what it
+:class:`HttpServer` one that answers the HTTP send API (a gateway),
+:class:`MailboxService` one that lets users fetch their mail (POP3, IMAP). A node says what it
 serves through :meth:`~smtpsim.sim.Node.smtp_server` and
 :meth:`~smtpsim.sim.Node.http_server`, so nothing needs to test its type.
 """
@@ -28,13 +29,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..mailstore import Accounts
 from ..protocol import Reply, ServerConfig, ServerEvent
 from ..trace import TraceEvent
 from .clock import Event, Process
 from .dns import Zone
 from .engines import Engines
 
-__all__ = ["HttpServer", "SessionContext", "SmtpServer", "World"]
+__all__ = ["HttpServer", "MailboxService", "SessionContext", "SmtpServer", "World"]
 
 
 class World(Protocol):
@@ -94,6 +96,9 @@ class World(Protocol):
     def http_server(self, host: str) -> HttpServer | None:
         """The node ``host`` as an HTTP API server, or None if it serves none."""
 
+    def mailbox_service(self, host: str) -> MailboxService | None:
+        """The node ``host`` as a POP3/IMAP mailbox server, or None if it is none."""
+
 
 @dataclass
 class SessionContext:
@@ -144,3 +149,14 @@ class HttpServer(Protocol):
     def http_send(self, client: str, token: str, payload: dict[str, Any]
                   ) -> Generator[Any, Any, tuple[int, str]]:
         """Handle one request (a process step); returns ``(status, JSON body)``."""
+
+
+class MailboxService(Protocol):
+    """A node that serves mailboxes over POP3 and IMAP (a mailbox server)."""
+
+    name: str
+    #: Who may log in, and their maildrops.
+    accounts: Accounts
+
+    def serves(self, protocol: str) -> bool:
+        """Whether it answers ``protocol`` (``"POP3"`` or ``"IMAP"``)."""

@@ -37,6 +37,7 @@ __all__ = [
     "DnsAnswer",
     "DnsQuery",
     "Duplicated",
+    "Fetched",
     "GaveUp",
     "ImapLine",
     "Injected",
@@ -46,6 +47,7 @@ __all__ = [
     "Pop3Line",
     "Queued",
     "Relayed",
+    "Removed",
     "RetryScheduled",
     "SessionClosed",
     "SessionOpened",
@@ -327,8 +329,39 @@ class NetworkDescribed(TraceEvent):
     title: str = ""
 
 
+# ---------------------------------------------------------------------------
+# Retrieval: the user agent fetches its mail (POP3, IMAP)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(TraceEvent):
+    """``peer`` (a user agent) downloaded message ``msg`` from the mailbox server
+    ``node`` with ``protocol`` (``"POP3"`` or ``"IMAP"``), logged in as ``user``.
+    The message stays in the mailbox unless a :class:`Removed` follows."""
+
+    kind: ClassVar[str] = "fetched"
+    msg: str
+    peer: str
+    protocol: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Removed(TraceEvent):
+    """Message ``msg`` left ``user``'s mailbox on the server ``node``: deleted at POP3's
+    ``QUIT`` or by IMAP's ``EXPUNGE`` in a session with ``peer``."""
+
+    kind: ClassVar[str] = "removed"
+    msg: str
+    peer: str
+    protocol: str
+    user: str
+
+
 #: The kinds of node a network can hold (see :class:`NetworkDescribed`).
-NODE_KINDS = ("user_agent", "app", "msa", "mta", "gateway", "mda", "mailbox", "dns")
+NODE_KINDS = ("user_agent", "app", "msa", "mta", "gateway", "mda", "mailbox",
+              "mailbox_server", "dns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +394,8 @@ EVENT_KINDS: dict[str, type[TraceEvent]] = {
         GaveUp,
         Duplicated,
         Converted,
+        Fetched,
+        Removed,
         NodeState,
         NetworkDescribed,
     )

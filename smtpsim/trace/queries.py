@@ -50,12 +50,14 @@ from ._events import (
     Delivered,
     DialogLine,
     Duplicated,
+    Fetched,
     GaveUp,
     Injected,
     MessageAccepted,
     NetworkDescribed,
     Queued,
     Relayed,
+    Removed,
     RetryScheduled,
     SessionOpened,
     TraceEvent,
@@ -69,6 +71,7 @@ __all__ = [
     "Transfer",
     "Waiting",
     "check_conservation",
+    "check_retrieval",
     "end_time",
     "envelope_at",
     "failures",
@@ -582,6 +585,31 @@ def check_conservation(events: Iterable[TraceEvent]) -> list[str]:
             problems.append(f"{pair[0]} to {pair[1]}: {n} outcomes, and no duplicate labelled")
     for pair in sorted(set(counts) - pairs):
         problems.append(f"{pair[0]} to {pair[1]}: an outcome for a message never injected")
+    return problems + check_retrieval(events)
+
+
+def check_retrieval(events: Iterable[TraceEvent]) -> list[str]:
+    """Problems with the retrieval half of the rule; an empty list when it holds.
+
+    A message stays in a mailbox until a POP3 ``QUIT`` or an IMAP ``EXPUNGE`` removes
+    it, so: only a delivered message can be fetched or removed; it is removed from an
+    account at most once; and once removed it is never fetched from that account again
+    (POP3 with deletion never downloads a message twice).
+    """
+    delivered = {e.msg for e in events if isinstance(e, Delivered)}
+    removed: set[tuple[str, str, str]] = set()
+    problems = []
+    for e in events:
+        if not isinstance(e, (Fetched, Removed)):
+            continue
+        key = (e.node, e.user, e.msg)
+        where = f"{e.msg} for {e.user} at {e.node}"
+        if e.msg not in delivered:
+            problems.append(f"{where}: {e.kind} but never delivered")
+        elif key in removed:
+            problems.append(f"{where}: {e.kind} after it was removed")
+        if isinstance(e, Removed):
+            removed.add(key)
     return problems
 
 

@@ -87,6 +87,7 @@ KIND_STYLES: dict[str, KindStyle] = {
     "gateway": KindStyle("p", "#EEDD88", "gateway (format converter)"),
     "mda": KindStyle("v", "#EE8866", "MDA (delivery agent)"),
     "mailbox": KindStyle("s", "#BBCC33", "mailbox"),
+    "mailbox_server": KindStyle("^", "#AAAA00", "mailbox server (POP3/IMAP)"),
     "dns": KindStyle("*", "#DDDDDD", "DNS server"),
 }
 _UNKNOWN_KIND = KindStyle("o", "#FFFFFF", "other")

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ... import message as _message
+from ...mailstore import Maildrop
 from ...trace import Delivered
 from ..node import Node
 
@@ -44,6 +45,8 @@ class Mailbox(Node):
         self.full = full
         self.messages: list[bytes] = []
         self.ids: list[str] = []
+        #: The view POP3 and IMAP have of it, once a mailbox server serves it.
+        self.maildrop: Maildrop | None = None
 
     def is_full(self) -> bool:
         return self.quota is not None and len(self.messages) >= self.quota
@@ -79,6 +82,8 @@ class MDA(Node):
         box.messages.append(data)
         box.ids.append(msg)
         world = self.world
+        if box.maildrop is not None:  # on offer to POP3 and IMAP at once
+            box.maildrop.add(data, world.date(), key=msg)
         world.record(Delivered(world.now, self.name, msg, rcpt, box.name))
 
 

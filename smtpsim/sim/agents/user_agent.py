@@ -5,17 +5,22 @@ out the envelope (every To, Cc and Bcc address; Bcc never appears in the headers
 and *submits* it to its provider's submission server on port 587, logging in with
 AUTH. Unsent mail waits in its outbox and is retried, like an MTA's queue. A message
 the provider refuses is reported to the user, not mailed back as a bounce.
+
+It also *reads* mail: told to :meth:`UserAgent.fetch_from` a mailbox server, it
+downloads new messages with POP3 or IMAP (once, or every so many seconds) and keeps
+them in :attr:`UserAgent.read`, byte for byte as the MDA stored them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import Any, ClassVar
 
 from ... import message as _message
 from ...trace import Injected
 from ..node import Sender
 from ..queue import NextHop, RetryPolicy
+from ..retrieval import fetch_session
 from .mda import Mailbox
 
 __all__ = ["UserAgent"]
@@ -45,9 +50,69 @@ class UserAgent(Sender):
         self.password = password
         self.submit_to = submit_to
         self.mailbox = mailbox
+        #: What it has downloaded: ``(protocol, id, message bytes)``, in order.
+        self.read: list[tuple[str, str, bytes]] = []
+        #: Where it fetches from: ``(host, protocol)`` (for the network's picture).
+        self.fetches: list[tuple[str, str]] = []
+        self._known: dict[tuple[str, str], set[str]] = {}
 
     def peers(self) -> list[tuple[str, int, str]]:
-        return [(self.submit_to, 587, "SMTP+AUTH")]
+        ports = {"POP3": 110, "IMAP": 143}
+        return [(self.submit_to, 587, "SMTP+AUTH")] + [
+            (host, ports[protocol], protocol) for host, protocol in self.fetches]
+
+    def fetch_from(self, host: str, protocol: str = "POP3", *, account: str | None = None,
+                   password: str | None = None, at: float = 0.0, every: float | None = None,
+                   times: int | None = None, delete: bool | None = None) -> None:
+        """Fetch this user's mail from the mailbox server ``host``, starting at ``at``
+        simulated seconds, then every ``every`` seconds (or once).
+
+        Args:
+            host: the mailbox server.
+            protocol: ``"POP3"`` or ``"IMAP"``.
+            account: the account name (default: the local part of its address).
+            password: its password (default: the one it submits with).
+            at: when the first fetch starts.
+            every: seconds between fetches, or None to fetch once.
+            times: how many fetches in all; needed with ``every`` (a mail program polls
+                for ever, a simulation must end).
+            delete: remove what was downloaded; by default True with POP3 (download and
+                delete, the classic way) and False with IMAP (mail stays on the server).
+
+        Raises:
+            ValueError: an unknown protocol, a negative time, a non-positive interval.
+        """
+        if protocol not in ("POP3", "IMAP"):
+            raise ValueError(f"a user agent fetches with POP3 or IMAP, not {protocol!r}")
+        if at < 0:
+            raise ValueError(f"a fetch cannot start before time 0 (at={at})")
+        if every is not None and not every > 0:
+            raise ValueError(f"the interval between fetches must be above 0, not {every}")
+        if every is not None and times is None:
+            raise ValueError("a periodic fetch needs times= (how many fetches in all)")
+        if times is not None and times < 1:
+            raise ValueError(f"times must be at least 1, not {times}")
+        user = account or self.user.rpartition("@")[0]
+        secret = self.password if password is None else password
+        remove = (protocol == "POP3") if delete is None else delete
+        known = self._known.setdefault((host, protocol), set())
+        self.fetches.append((host, protocol))
+        world = self.world
+
+        def fetching() -> Generator[Any, Any, None]:
+            yield world.timeout(at)
+            done = 0
+            while True:
+                result = yield from fetch_session(world, self.name, host, protocol, user,
+                                                  secret, delete=remove, known=known)
+                self.read += [(protocol, uid, data) for uid, data in result.fetched]
+                done += 1
+                if every is None or times is None or done >= times:
+                    return
+                # A mail program checks on a timer: at, at + every, at + 2 every ...
+                yield world.timeout(max(0.0, at + done * every - world.now))
+
+        world.process(fetching())
 
     def send(self, to: Sequence[str], *, subject: str, body: str, cc: Sequence[str] = (),
              bcc: Sequence[str] = (), from_name: str | None = None,
