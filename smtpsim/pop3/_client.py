@@ -81,9 +81,11 @@ class Pop3Fetcher:
         if data == b"":
             self._done = True
             return
-        self._buffer += data
-        while not self._done and (end := self._buffer.find(b"\r\n")) >= 0:
-            line, self._buffer = self._buffer[:end], self._buffer[end + 2:]
+        # Every complete line, and the start of the next one (kept for the next read).
+        *lines, self._buffer = (self._buffer + data).split(b"\r\n")
+        for line in lines:
+            if self._done:
+                break
             if self._multiline:
                 self._body_line(line)
             else:
