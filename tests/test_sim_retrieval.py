@@ -118,6 +118,7 @@ def test_the_trace_kept_is_only_a_filter():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"protocol": "SMTP"}, "POP3 or IMAP"),
+    ({"protocol": "IMAP"}, "not simulated yet"),
     ({"at": -1}, "before time 0"),
     ({"every": 0, "times": 2}, "above 0"),
     ({"every": 5}, "needs times="),
@@ -129,9 +130,10 @@ def test_bad_fetch_plans_are_refused(kwargs, message):
         alice.fetch_from("pop.example.com", **kwargs)
 
 
-def test_a_mailbox_server_serves_pop3_and_or_imap_only():
-    with pytest.raises(ValueError, match="POP3 and/or IMAP"):
-        MailboxServer("pop", "example.com", {}, protocols=("SMTP",))
+@pytest.mark.parametrize("protocols", [("SMTP",), ("IMAP",), ()])
+def test_a_mailbox_server_serves_pop3_for_now(protocols):
+    with pytest.raises(ValueError, match="serves POP3"):
+        MailboxServer("pop", "example.com", {}, protocols=protocols)
 
 
 def test_check_retrieval_finds_a_second_download_after_removal():

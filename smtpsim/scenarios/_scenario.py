@@ -22,6 +22,7 @@ from ..sim import (
     App,
     Gateway,
     Mailbox,
+    MailboxServer,
     Network,
     Node,
     RetryPolicy,
@@ -131,6 +132,13 @@ class Scenario:
         for node in _make_nodes(s["nodes"]):
             if node.name not in net.nodes:  # an MTA adds its MDA, an MDA its mailboxes
                 net.add(node)
+        for n in s["nodes"]:  # the user agents' fetch schedules (they need the world)
+            for fetch in n.get("fetch", []):
+                agent = net.nodes[n["name"]]
+                assert isinstance(agent, UserAgent)
+                agent.fetch_from(fetch["server"], fetch.get("protocol", "POP3"),
+                                 **{k: fetch[k] for k in ("account", "password", "at", "every",
+                                                          "times", "delete") if k in fetch})
         dns = s.get("dns", {})
         for domain, records in dns.get("mx", {}).items():
             net.zone.mx[domain.lower()] = [(p, h) for p, h in records]
@@ -199,6 +207,11 @@ def _make_nodes(nodes: list[dict[str, Any]]) -> list[Node]:
             retry = RetryPolicy(**n["retry"]) if "retry" in n else None
             out.append(UserAgent(n["name"], n["user"], password=n["password"],
                                  submit_to=n["submit_to"], mailbox=box, retry=retry))
+        elif kind == "mailbox_server":
+            accounts = {a["user"]: (a["password"], boxes[a["mailbox"].lower()])
+                        for a in n["accounts"]}
+            out.append(MailboxServer(n["name"], n["domain"], accounts,
+                                     tuple(n.get("protocols", ["POP3"]))))
         else:  # app
             out.append(App(n["name"], n["domain"], gateway=n["gateway"], token=n["token"]))
     return out

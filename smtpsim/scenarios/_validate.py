@@ -64,7 +64,7 @@ def seconds(minimum: float = 0.0, *, positive: bool = False) -> Check:
     return check
 
 #: The node kinds a scenario may declare.
-KINDS = ("user_agent", "msa", "mta", "gateway", "mda", "mailbox", "app")
+KINDS = ("user_agent", "msa", "mta", "gateway", "mda", "mailbox", "mailbox_server", "app")
 #: Kinds that run an SMTP server (a student's console can talk to these).
 SERVER_KINDS = ("msa", "mta", "gateway")
 
@@ -123,11 +123,42 @@ _MTA: dict[str, tuple[Check, bool]] = {
     "retry": (_retry, False),
 }
 
+def _protocol(value: Any, path: str) -> str:
+    out = string(value, path)
+    if out != "POP3":
+        fail(path, "must be 'POP3' (IMAP is not simulated yet)" if out == "IMAP"
+             else f"must be 'POP3', not {out!r}")
+    return out
+
+
+def _account_name(value: Any, path: str) -> str:
+    out = string(value, path)
+    if not out or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in out):
+        fail(path, f"an account name has no spaces or control characters: {out!r}")
+    return out
+
+
+_ACCOUNT: dict[str, tuple[Check, bool]] = {
+    "user": (_account_name, True), "password": (string, True), "mailbox": (address, True)}
+_FETCH: dict[str, tuple[Check, bool]] = {
+    "server": (string, True), "protocol": (_protocol, False), "account": (_account_name, False),
+    "password": (string, False), "at": (seconds(0), False),
+    "every": (seconds(positive=True), False), "times": (integer(1, MAX_REPEAT), False),
+    "delete": (boolean, False)}
+
+
+def _table_with(spec: dict[str, tuple[Check, bool]]) -> Check:
+    def check(value: Any, path: str) -> dict[str, Any]:
+        return _fields(table(value, path), path, spec)
+    return check
+
+
 #: The fields of each kind of node: name -> (checker, required).
 NODE_FIELDS: dict[str, dict[str, tuple[Check, bool]]] = {
     "user_agent": {"name": (hostname, True), "user": (address, True),
                    "password": (string, True), "submit_to": (string, True),
-                   "mailbox": (address, False), "retry": (_retry, False)},
+                   "mailbox": (address, False), "retry": (_retry, False),
+                   "fetch": (list_of(_table_with(_FETCH)), False)},
     "msa": {"name": (hostname, True), "users": (table_of(address, string), False), **_MTA},
     "mta": {"name": (hostname, True), **_MTA},
     "gateway": {"name": (hostname, True), "api_tokens": (table_of(string, address), False),
@@ -138,6 +169,9 @@ NODE_FIELDS: dict[str, dict[str, tuple[Check, bool]]] = {
             "full": (_full, False)},
     "mailbox": {"owner": (address, True), "mda": (string, True),
                 "quota": (integer(0, _MAX_COUNT), False), "full": (_full, False)},
+    "mailbox_server": {"name": (hostname, True), "domain": (hostname, True),
+                       "accounts": (list_of(_table_with(_ACCOUNT)), True),
+                       "protocols": (list_of(_protocol), False)},
     "app": {"name": (hostname, True), "domain": (hostname, True),
             "gateway": (string, True), "token": (string, True)},
 }
@@ -307,6 +341,27 @@ def _cross_check(spec: dict[str, Any]) -> None:
                 fail(f"{p}.mailbox", f"no mailbox {node['mailbox']!r} is declared")
         elif kind == "mailbox":
             ref(node["mda"], f"{p}.mda", ("mda",))
+        elif kind == "mailbox_server":
+            seen: set[str] = set()
+            for j, account in enumerate(node["accounts"]):
+                if account["user"] in seen:
+                    fail(f"{p}.accounts[{j}].user", f"account {account['user']!r} is given twice")
+                seen.add(account["user"])
+                if account["mailbox"].lower() not in boxes:
+                    fail(f"{p}.accounts[{j}].mailbox",
+                         f"no mailbox {account['mailbox']!r} is declared")
+        if kind == "user_agent":
+            for j, fetch in enumerate(node.get("fetch", [])):
+                q = f"{p}.fetch[{j}]"
+                ref(fetch["server"], f"{q}.server", ("mailbox_server",),
+                    "a user agent fetches from a mailbox server")
+                if "every" in fetch and "times" not in fetch:
+                    fail(f"{q}.times", "required with every: how many fetches in all")
+                server = nodes[index[fetch["server"]]]
+                users = {a["user"] for a in server["accounts"]}
+                account = fetch.get("account", node["user"].rpartition("@")[0])
+                if account not in users:
+                    fail(f"{q}.account", f"{fetch['server']!r} has no account {account!r}")
         elif kind == "app":
             ref(node["gateway"], f"{p}.gateway", ("gateway",), "an app posts to a gateway's API")
 

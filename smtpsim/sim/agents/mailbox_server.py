@@ -32,7 +32,8 @@ class MailboxServer(Node):
         name: its host name (``pop.example.com``).
         domain: its mail domain.
         accounts: ``{user: (password, mailbox)}``: who may log in, and to which mailbox.
-        protocols: what it serves, ``("POP3", "IMAP")`` by default.
+        protocols: what it serves: ``("POP3",)``, the one retrieval protocol simulated
+            so far (IMAP's engine is the next step).
 
     Raises:
         ValueError: an unknown protocol, or an account name POP3 and IMAP could not send.
@@ -42,11 +43,12 @@ class MailboxServer(Node):
 
     def __init__(self, name: str, domain: str,
                  accounts: Mapping[str, tuple[str, Mailbox]],
-                 protocols: tuple[str, ...] = ("POP3", "IMAP")) -> None:
+                 protocols: tuple[str, ...] = ("POP3",)) -> None:
         super().__init__(name, domain)
-        unknown = [p for p in protocols if p not in PORTS]
+        unknown = [p for p in protocols if p != "POP3"]
         if unknown or not protocols:
-            raise ValueError(f"a mailbox server serves POP3 and/or IMAP, not {unknown or '()'}")
+            raise ValueError(f"a mailbox server serves POP3 (IMAP is not simulated yet), "
+                             f"not {unknown or '()'}")
         self.protocols = tuple(protocols)
         self.accounts = Accounts()
         self.mailboxes: dict[str, Mailbox] = {}

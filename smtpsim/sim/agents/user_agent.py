@@ -84,6 +84,8 @@ class UserAgent(Sender):
         """
         if protocol not in ("POP3", "IMAP"):
             raise ValueError(f"a user agent fetches with POP3 or IMAP, not {protocol!r}")
+        if protocol == "IMAP":
+            raise ValueError("IMAP fetches are not simulated yet: use POP3")
         if at < 0:
             raise ValueError(f"a fetch cannot start before time 0 (at={at})")
         if every is not None and not every > 0:
