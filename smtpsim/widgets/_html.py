@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from ..trace import TraceEvent
+from ..pop3 import explain_response
+from ..trace import DialogLine, TraceEvent
 from ..trace.queries import envelope_at, headers_at, queues_at, session_lines
 from ._moment import explain_reply
 
@@ -77,10 +78,34 @@ CSS = f"""<style>
 </style>"""
 
 
+#: POP3 answers: ``+OK`` coloured as a 2xx, ``-ERR`` as a 5xx.
+_POP3 = {"+OK": _REPLY["2"], "-ERR": _REPLY["5"]}
+
+
 def _colour(direction: str, text: str) -> str:
     if direction == "S" and text[:1] in _REPLY:
         return _REPLY[text[:1]]
+    if direction == "S" and text.split(" ", 1)[0] in _POP3:
+        return _POP3[text.split(" ", 1)[0]]
     return _CLIENT
+
+
+def _pop3_meaning(lines: Sequence[tuple[int, DialogLine]], index: int) -> str:
+    """The explanation of a POP3 dialog's latest status line, with the command it
+    answers (a RETR's message lines are not status lines: its ``+OK`` is explained)."""
+    command, answered, status, status_pos = "", "", None, -1
+    for pos, line in lines:
+        if line.dir == "C":
+            command, status = line.line.split(" ", 1)[0].upper(), None
+        elif line.line.startswith(("+OK", "-ERR")):
+            status, status_pos, answered = line.line, pos, command
+    if status is None:
+        return ""
+    label = "this answer" if status_pos == index else "last answer"
+    word = status.split(" ", 1)[0]
+    return (f'<div class="smtpsim-explain" style="padding-left:6px">'
+            f"{label} <b>{escape(word)}</b>: "
+            f"{escape(explain_response(status, answered))}</div>")
 
 
 def line_html(direction: str, text: str, *, current: bool = False, explain: bool = False) -> str:
@@ -90,7 +115,7 @@ def line_html(direction: str, text: str, *, current: bool = False, explain: bool
     out = (f'<div class="{cls}" style="color:{colour}">'
            f"{escape(direction)}: {escape(text) or '&nbsp;'}</div>")
     if explain and direction == "S":
-        meaning = explain_reply(text)
+        meaning = explain_reply(text) or (explain_response(text) if text[:1] in "+-" else "")
         if meaning:
             out += f'<div class="smtpsim-explain">{escape(meaning)}</div>'
     return out
@@ -109,7 +134,9 @@ def transcript_html(events: Sequence[TraceEvent], index: int, session: str | Non
         return ('<div class="smtpsim-pane smtpsim-transcript"><h4>SMTP dialog</h4>'
                 '<div class="smtpsim-note">no SMTP session yet</div></div>')
     first = lines[-1][1]
-    head = f"SMTP dialog: {escape(first.peer)} → {escape(first.node)} ({escape(session or '')})"
+    protocol = {"pop3": "POP3", "imap": "IMAP"}.get(first.kind, "SMTP")
+    head = (f"{protocol} dialog: {escape(first.peer)} → {escape(first.node)} "
+            f"({escape(session or '')})")
     hidden = max(0, len(lines) - window)
     rows = []
     if hidden:
@@ -118,7 +145,9 @@ def transcript_html(events: Sequence[TraceEvent], index: int, session: str | Non
         rows.append(line_html(line.dir, line.line, current=pos == index))
     replies = [ln for _, ln in lines if ln.dir == "S"]
     meaning = ""
-    if replies:
+    if protocol == "POP3":
+        meaning = _pop3_meaning(lines, index)
+    elif replies:
         last = replies[-1]
         label = "this reply" if lines[-1][0] == index and last is lines[-1][1] else "last reply"
         text = explain_reply(last.line)

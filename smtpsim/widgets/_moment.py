@@ -21,12 +21,16 @@ from ..trace import (
     DnsAnswer,
     DnsQuery,
     Duplicated,
+    Fetched,
     GaveUp,
+    ImapLine,
     Injected,
     MessageAccepted,
     NodeState,
+    Pop3Line,
     Queued,
     Relayed,
+    Removed,
     RetryScheduled,
     SessionClosed,
     SessionOpened,
@@ -42,6 +46,7 @@ CATEGORIES: dict[str, str] = {
     "dns": "DNS",
     "queue": "queue events",
     "delivery": "deliveries & bounces",
+    "pickup": "POP3 & IMAP",
 }
 
 _CATEGORY_OF: dict[type[TraceEvent], str] = {
@@ -51,6 +56,7 @@ _CATEGORY_OF: dict[type[TraceEvent], str] = {
     RetryScheduled: "queue", Relayed: "queue", GaveUp: "queue", Duplicated: "queue",
     Converted: "queue", NodeState: "queue",
     Delivered: "delivery", Bounced: "delivery",
+    Pop3Line: "pickup", ImapLine: "pickup", Fetched: "pickup", Removed: "pickup",
 }
 
 
@@ -106,6 +112,11 @@ def describe(event: TraceEvent) -> str:
             return f"{t}  {event.node} converts {event.msg}: {event.source} → {event.target}"
         case Duplicated():
             return f"{t}  {event.msg} may arrive twice at {event.to}"
+        case Fetched():
+            return f"{t}  {event.peer} downloads {event.msg} from {event.node} by {event.protocol}"
+        case Removed():
+            return f"{t}  {event.msg} leaves {event.user}'s mailbox at {event.node} " \
+                f"({event.protocol})"
     return f"{t}  {event.kind} at {event.node}"
 
 
