@@ -17,11 +17,14 @@ from smtpsim.trace import (
     Delivered,
     DialogLine,
     DnsQuery,
+    Fetched,
     Injected,
     MessageAccepted,
     NodeState,
+    Pop3Line,
     Queued,
     Relayed,
+    Removed,
     RetryScheduled,
     Trace,
     check_conservation,
@@ -158,10 +161,32 @@ def test_classic_is_the_textbook_dialog() -> None:
     rcpts = [d.line for d in lines if d.dir == "C" and d.line.startswith("RCPT")]
     assert rcpts == ["RCPT TO:<alice@example.com>", "RCPT TO:<theodore@example.com>"]
     # Same organisation: one SMTP session only, then the MSA's own MDA delivers.
-    assert {d.session for d in net.trace.of(DialogLine)} == {lines[0].session}
+    assert {d.session for d in net.trace.of(DialogLine) if d.kind == "smtp"} == \
+        {lines[0].session}
     delivered = {(e.recipient, e.node) for e in net.trace.of(Delivered)}
     assert delivered == {("alice@example.com", "mda.example.com"),
                          ("theodore@example.com", "mda.example.com")}
+
+
+def test_classic_ends_with_alice_fetching_her_copy_by_pop3() -> None:
+    net = run("classic")
+    lines = session_lines(net, "pop.example.com", "alice-laptop")
+    assert all(isinstance(d, Pop3Line) for d in lines)
+    assert commands(lines) == ["CAPA", "USER", "PASS", "UIDL", "RETR", "DELE", "QUIT"]
+    # She checks once, after the MDA has delivered: the pull starts where the push ended.
+    (delivered,) = [e for e in net.trace.of(Delivered) if e.recipient == "alice@example.com"]
+    assert lines[0].t > delivered.t
+    (fetched,) = net.trace.of(Fetched)
+    (removed,) = net.trace.of(Removed)
+    assert (fetched.msg, fetched.peer, fetched.user, fetched.protocol) == \
+        ("m1", "alice-laptop", "alice", "POP3")
+    assert removed.msg == "m1" and removed.t > fetched.t  # deleted at QUIT, not at DELE
+    # Download and delete: her laptop holds the message, the server no longer does;
+    # Theodore has not checked yet, so his copy waits in his mailbox.
+    [(protocol, _, raw)] = net.nodes["alice-laptop"].read  # type: ignore[attr-defined]
+    assert protocol == "POP3" and b"Subject: Test message" in raw
+    assert net.nodes["mailbox:alice@example.com"].messages == []  # type: ignore[attr-defined]
+    assert len(net.nodes["mailbox:theodore@example.com"].messages) == 1  # type: ignore[attr-defined]
 
 
 def test_cross_domain_relays_by_mx() -> None:
