@@ -19,7 +19,8 @@ The layers, from the bottom up (each module imports only those above it in the l
 * ``node`` - :class:`Node` and :class:`Sender` (a node with a queue);
 * ``agents/`` - the textbook's agents: user agent, MSA, MTA, MDA, gateway, and the
   mailbox server (POP3, IMAP);
-* ``network`` - assembles it all; ``console`` and ``progress`` drive a network.
+* ``network`` - assembles it all; ``console`` and ``progress`` drive a network, and
+  ``retrieval_console`` lets a person read a mailbox server's mail with POP3 (or IMAP).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ from .network import Link, Network
 from .node import Node, Sender
 from .queue import MailQueue, NextHop, QueueEntry, RetryPolicy
 from .retrieval import FetchResult, fetch_session
+from .retrieval_console import (
+    RETRIEVAL_PROTOCOLS,
+    Happened,
+    RetrievalConsoleSession,
+    RetrievalProtocol,
+    retrieval_protocol,
+)
 from .session import SessionResult, http_request, smtp_session
 from .world import HttpServer, MailboxService, SessionContext, SmtpServer, World
 
@@ -51,6 +59,7 @@ __all__ = [
     "MDA",
     "MTA",
     "PLAIN",
+    "RETRIEVAL_PROTOCOLS",
     "App",
     "Clock",
     "ConsoleSession",
@@ -58,6 +67,7 @@ __all__ = [
     "Failure",
     "FetchResult",
     "Gateway",
+    "Happened",
     "HttpServer",
     "Link",
     "MailQueue",
@@ -70,6 +80,8 @@ __all__ = [
     "NextHop",
     "Node",
     "QueueEntry",
+    "RetrievalConsoleSession",
+    "RetrievalProtocol",
     "RetryPolicy",
     "Sender",
     "SessionContext",
@@ -82,5 +94,6 @@ __all__ = [
     "fetch_session",
     "http_request",
     "mail_route",
+    "retrieval_protocol",
     "smtp_session",
 ]

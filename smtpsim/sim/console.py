@@ -72,6 +72,12 @@ class ConsoleSession:
     def closed(self) -> bool:
         return self.server.state is State.CLOSED
 
+    @property
+    def continuing(self) -> bool:
+        """True while the server takes message content (DATA, after its 354): only
+        then is an empty line worth sending (it separates the headers from the body)."""
+        return self.server.state is State.DATA
+
     def _record(self, direction: str, line: str) -> None:
         net = self.network
         net.record(DialogLine(net.now, self.node.name, self.client, self.ctx.id, direction,
