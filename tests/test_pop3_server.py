@@ -103,6 +103,7 @@ def test_auth_plain_with_and_without_an_initial_response(accounts):
 @pytest.mark.parametrize(("lines", "answer"), [
     (["AUTH PLAIN", "*"], "-ERR AUTH cancelled"),
     (["AUTH PLAIN", "not base64!"], "-ERR [AUTH] credentials are not valid base64 PLAIN"),
+    (["AUTH PLAIN", "cr\u00e8me"], "-ERR [AUTH] credentials are not valid base64 PLAIN"),
     ([f"AUTH PLAIN {base64.b64encode(b'only-one-part').decode()}"],
      "-ERR [AUTH] PLAIN credentials are authzid NUL user NUL password"),
     ([f"AUTH PLAIN {plain('bob', 'alice', 'wonder land')}"],

@@ -217,7 +217,7 @@ class Pop3Server:
             self._reply("-ERR AUTH cancelled")
             return
         try:
-            decoded = base64.b64decode(line, validate=True).decode("utf-8")
+            decoded = base64.b64decode(line.encode(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             self._reply("-ERR [AUTH] credentials are not valid base64 PLAIN")
             return
