@@ -259,7 +259,8 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="also serve POP3 on this port (0 picks a free one): the accounts' "
                         "mail, from --maildir")
     p.add_argument("--imap-port", type=port, metavar="N",
-                   help="also serve IMAP on this port (0 picks a free one)")
+                   help="also serve IMAP on this port (0 picks a free one): the same "
+                        "accounts' mail; a client in IDLE hears of new mail at once")
     p.add_argument("--account", type=account_type, action="append", default=[],
                    metavar="USER:PASSWORD",
                    help="a mailbox account for POP3 and IMAP (repeatable): mail for "
@@ -389,10 +390,12 @@ async def _serve(args: argparse.Namespace) -> int:
     for server in servers:
         await server.start()
     if store is not None:
-        def announce() -> None:  # new mail: IMAP clients in IDLE hear of it at once
+        def announce() -> None:  # IMAP clients in IDLE hear of a change at once
             for server in servers:
                 server.mailbox_changed()
-        store.on_change = announce
+        store.on_change = announce  # new mail
+        for server in servers:
+            server.on_command = announce  # another session's deletions
     host, port = bridge.address
     print(f"listening on {host}:{port}", flush=True)
     for server in servers:
@@ -413,17 +416,19 @@ async def _serve(args: argparse.Namespace) -> int:
 def _retrieval_server(protocol: str, port: int, store: MaildirAccounts | None,
                       args: argparse.Namespace, trace: Trace) -> RetrievalServer:
     """The POP3 or IMAP server of ``smtpsim serve``, on the accounts of ``store``."""
-    from .bridge import RetrievalServer
+    from .bridge import RetrievalEngine, RetrievalServer
+    from .imap import ImapServer
     from .pop3 import Pop3Server
 
     assert store is not None
     accounts = store.accounts
     hostname = args.hostname
-    if protocol == "pop3":
-        return RetrievalServer("pop3", lambda: Pop3Server(accounts, hostname=hostname),
-                               hostname=hostname, host=args.host, port=port,
-                               limits=_limits(args), trace=trace)
-    raise ValueError(f"{protocol} is not served yet")
+    engines: dict[str, Callable[[], RetrievalEngine]] = {
+        "pop3": lambda: Pop3Server(accounts, hostname=hostname),
+        "imap": lambda: ImapServer(accounts, hostname=hostname),
+    }
+    return RetrievalServer(protocol, engines[protocol], hostname=hostname, host=args.host,
+                           port=port, limits=_limits(args), trace=trace)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

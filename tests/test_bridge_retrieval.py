@@ -4,6 +4,7 @@ byte for byte."""
 
 from __future__ import annotations
 
+import imaplib
 import os
 import poplib
 import queue
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -64,6 +66,21 @@ class Serve:
         client.pass_("wonderland")
         return client
 
+    def imap(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4("127.0.0.1", self.ports["imap"], timeout=5)
+        client.login("alice", "wonderland")
+        return client
+
+    def raw_imap(self) -> tuple[socket.socket, BinaryIO]:
+        """A logged-in IMAP connection with INBOX selected, spoken to by hand."""
+        sock = socket.create_connection(("127.0.0.1", self.ports["imap"]), timeout=5)
+        reader = sock.makefile("rb")
+        assert reader.readline().startswith(b"* OK [CAPABILITY IMAP4rev2 IMAP4rev1 ")
+        sock.sendall(b"r1 LOGIN alice wonderland\r\nr2 SELECT INBOX\r\n")
+        while not reader.readline().startswith(b"r2 OK"):
+            pass
+        return sock, reader
+
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=15)
@@ -71,7 +88,7 @@ class Serve:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Serve]:
-    server = Serve("--maildir", str(tmp_path / "mail"), "--pop3-port", "0",
+    server = Serve("--maildir", str(tmp_path / "mail"), "--pop3-port", "0", "--imap-port", "0",
                    "--account", "alice:wonderland", "--account", "carol:pw",
                    "--hostname", "mail.test", "--idle-timeout", "3")
     yield server
@@ -234,6 +251,122 @@ def test_too_many_pop3_clients_are_told_to_come_back(tmp_path: Path) -> None:
         extra = socket.create_connection(("127.0.0.1", server.ports["pop3"]), timeout=5)
         assert extra.makefile("rb").readline() == (
             b"-ERR [SYS/TEMP] too many connections, try again later\r\n")
+        keep.close()
+        extra.close()
+    finally:
+        server.stop()
+
+
+# -- IMAP ------------------------------------------------------------------------------
+
+
+def test_smtplib_sends_and_imaplib_reads_byte_for_byte(serve: Serve, tmp_path: Path) -> None:
+    serve.send()
+    serve.send(SECOND)
+    client = serve.imap()
+    assert "IMAP4REV1" in client.capabilities and "IDLE" in client.capabilities
+    assert client.select("INBOX") == ("OK", [b"2"])
+    assert client.search(None, "ALL") == ("OK", [b"1 2"])
+    assert client.search(None, "UNSEEN", "SUBJECT", '"fetch me"') == ("OK", [b"1"])
+    status, data = client.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert data[0][1] == b"Subject: fetch me\r\n\r\n"
+    status, data = client.fetch("1", "(BODY[])")
+    assert status == "OK" and data[0][1] == RETURN_PATH + MESSAGE  # as stored, dots and all
+    (first, second) = files(tmp_path / "mail" / "alice")
+    assert first.read_bytes() == RETURN_PATH + MESSAGE
+    status, data = client.uid("FETCH", "2", "(UID FLAGS RFC822.SIZE)")
+    assert data == [b"2 (UID 2 FLAGS () RFC822.SIZE %d)" % len(RETURN_PATH + SECOND)]
+    assert client.fetch("1", "(FLAGS)")[1] == [b"1 (FLAGS (\\Seen))"]  # BODY[] marked it read
+    status, data = client.store("1", "+FLAGS", "(\\Deleted)")
+    assert status == "OK" and data == [b"1 (FLAGS (\\Deleted \\Seen))"]
+    assert len(files(tmp_path / "mail" / "alice")) == 2  # \Deleted only marks
+    assert client.expunge() == ("OK", [b"1"])
+    assert [p.read_bytes() for p in files(tmp_path / "mail" / "alice")] == [
+        RETURN_PATH + SECOND]
+    assert client.close()[0] == "OK"
+    assert client.logout()[0] == "BYE"
+
+
+def test_imaplib_logs_in_with_authenticate_plain_and_is_refused_alike(serve: Serve) -> None:
+    client = imaplib.IMAP4("127.0.0.1", serve.ports["imap"], timeout=5)
+    status, _ = client.authenticate("PLAIN", lambda _: b"\0alice\0wonderland")
+    assert status == "OK" and client.state == "AUTH"
+    client.logout()
+    answers = []
+    for user in ("alice", "nobody"):
+        other = imaplib.IMAP4("127.0.0.1", serve.ports["imap"], timeout=5)
+        with pytest.raises(imaplib.IMAP4.error) as info:
+            other.login(user, "wrong")
+        answers.append(str(info.value))
+        other.logout()
+    assert len(set(answers)) == 1 and "[AUTHENTICATIONFAILED] invalid user name" in answers[0]
+
+
+def test_idle_hears_new_mail_and_a_pop3_deletion_at_once(serve: Serve) -> None:
+    sock, reader = serve.raw_imap()
+    sock.sendall(b"r3 IDLE\r\n")
+    assert reader.readline().startswith(b"+ idling")
+    serve.send()  # over SMTP, while the IMAP client waits
+    assert reader.readline() == b"* 1 EXISTS\r\n"
+    pop = serve.pop3()
+    pop.dele(1)
+    pop.quit()  # POP3's UPDATE removes it; the IMAP client in IDLE is told
+    assert reader.readline() == b"* 1 EXPUNGE\r\n"
+    sock.sendall(b"DONE\r\n")
+    assert reader.readline() == b"r3 OK IDLE terminated\r\n"
+    sock.sendall(b"r4 LOGOUT\r\n")
+    assert reader.readline().startswith(b"* BYE")
+    sock.close()
+
+
+def test_store_deleted_then_a_drop_keeps_it_and_a_second_client_sees_expunge_after(
+        serve: Serve, tmp_path: Path) -> None:
+    serve.send()
+    first = serve.imap()
+    first.select("INBOX")
+    first.store("1", "+FLAGS", "(\\Deleted)")
+    first.sock.close()  # gone without EXPUNGE: nothing removed
+    second = serve.imap()
+    assert second.select("INBOX") == ("OK", [b"1"])
+    assert second.search(None, "DELETED") == ("OK", [b"1"])  # the flag is kept
+    assert len(files(tmp_path / "mail" / "alice")) == 1
+    third = serve.imap()
+    third.select("INBOX")
+    assert third.expunge() == ("OK", [b"1"])
+    assert files(tmp_path / "mail" / "alice") == []
+    status, _ = second.noop()
+    assert second.untagged_responses.get("EXPUNGE") == [b"1"]
+    second.logout()
+    third.logout()
+
+
+def test_swaks_sends_and_imaplib_reads(serve: Serve) -> None:
+    swaks = shutil.which("swaks")
+    if swaks is None:
+        if os.environ.get("SMTPSIM_REQUIRE_TOOLS") == "1":
+            pytest.fail("swaks is required (SMTPSIM_REQUIRE_TOOLS=1) but not installed")
+        pytest.skip("swaks is not installed")
+    done = subprocess.run(
+        [swaks, "--server", f"127.0.0.1:{serve.ports['smtp']}", "--from", "bob@example.org",
+         "--to", "alice@example.com", "--header", "Subject: judged by swaks",
+         "--body", "Sent by swaks, read by imaplib."],
+        capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert serve.line().startswith("accepted ")
+    client = serve.imap()
+    client.select("INBOX", readonly=True)
+    _, data = client.fetch("1", "(RFC822)")
+    assert data[0][1].startswith(RETURN_PATH) and b"Sent by swaks, read by imaplib." in data[0][1]
+    client.logout()
+
+
+def test_too_many_imap_clients_are_told_bye(tmp_path: Path) -> None:
+    server = Serve("--imap-port", "0", "--account", "alice:wonderland", "--max-connections", "1")
+    try:
+        keep = socket.create_connection(("127.0.0.1", server.ports["imap"]), timeout=5)
+        assert keep.makefile("rb").readline().startswith(b"* OK")
+        extra = socket.create_connection(("127.0.0.1", server.ports["imap"]), timeout=5)
+        assert extra.makefile("rb").readline() == b"* BYE too many connections, try again later\r\n"
         keep.close()
         extra.close()
     finally:

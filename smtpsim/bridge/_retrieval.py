@@ -114,6 +114,9 @@ class RetrievalServer:
         self._names = itertools.count(1)
         self._start = time.monotonic()
         self._closing = False
+        #: Called after each client's data has been answered (``smtpsim serve`` tells
+        #: every session in IDLE what the command changed, e.g. a POP3 QUIT's deletions).
+        self.on_command: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Start listening; :attr:`address` then holds the real port."""
@@ -232,6 +235,8 @@ class RetrievalServer:
                     pending = b""  # a runaway line: the engine refuses it, the trace drops it
                 engine.receive_data(data)
                 self._write(name, engine, writer)
+                if self.on_command is not None:
+                    self.on_command()  # e.g. an EXPUNGE: other sessions in IDLE hear of it
             else:
                 reason = "goodbye"
             with contextlib.suppress(ConnectionError):
