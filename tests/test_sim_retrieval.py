@@ -8,6 +8,8 @@ import pytest
 from smtpsim.sim import MDA, MTA, Mailbox, MailboxServer, Network, SubmissionServer, UserAgent
 from smtpsim.trace import (
     Fetched,
+    Flagged,
+    ImapLine,
     Pop3Line,
     Removed,
     SessionOpened,
@@ -118,7 +120,6 @@ def test_the_trace_kept_is_only_a_filter():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"protocol": "SMTP"}, "POP3 or IMAP"),
-    ({"protocol": "IMAP"}, "not simulated yet"),
     ({"at": -1}, "before time 0"),
     ({"every": 0, "times": 2}, "above 0"),
     ({"every": 5}, "needs times="),
@@ -130,9 +131,9 @@ def test_bad_fetch_plans_are_refused(kwargs, message):
         alice.fetch_from("pop.example.com", **kwargs)
 
 
-@pytest.mark.parametrize("protocols", [("SMTP",), ("IMAP",), ()])
-def test_a_mailbox_server_serves_pop3_for_now(protocols):
-    with pytest.raises(ValueError, match="serves POP3"):
+@pytest.mark.parametrize("protocols", [("SMTP",), ("POP3", "X400"), ()])
+def test_a_mailbox_server_serves_pop3_and_or_imap(protocols):
+    with pytest.raises(ValueError, match="serves POP3 and/or IMAP"):
         MailboxServer("pop", "example.com", {}, protocols=protocols)
 
 
@@ -147,3 +148,80 @@ def test_check_retrieval_finds_a_second_download_after_removal():
     assert check_retrieval(events) == [
         "m1 for alice at pop: fetched after it was removed",
         "m9 for alice at pop: removed but never delivered"]
+
+
+# -- IMAP ------------------------------------------------------------------------------
+
+
+def test_imap_reads_and_keeps_and_a_second_device_sees_seen():
+    net, box, bob, alice = world()
+    phone = UserAgent("alice-phone", "alice@example.com", password="secret",
+                      submit_to="smtp.example.org")
+    net.add(phone)
+    bob.send(["alice@example.com"], subject="Hi", body="Hello Alice.\n.a dot line\nBob")
+    alice.fetch_from("pop.example.com", "IMAP", at=5)  # reads: \Seen, kept on the server
+    phone.fetch_from("pop.example.com", "IMAP", at=8)
+    net.run()
+    net.finish()
+    assert [(p, i) for p, i, _ in alice.read] == [("IMAP", "1.1")]
+    assert alice.read[0][2] == box.messages[0]  # byte for byte what the MDA stored
+    assert len(box.messages) == 1  # IMAP keeps it
+    # The phone downloads it too (it has not seen it) and learns it is read already.
+    assert [i for _, i, _ in phone.read] == ["1.1"]
+    assert phone.flags("pop.example.com") == {"1.1": frozenset({"\\Seen"})}
+    flagged = net.trace.of(Flagged)
+    assert [(e.msg, e.peer, e.flags) for e in flagged] == [("m1", "alice-pc", ("\\Seen",))]
+    assert {e.peer for e in net.trace.of(Fetched)} == {"alice-pc", "alice-phone"}
+    lines = [e for e in net.trace.of(ImapLine) if e.peer == "alice-pc"]
+    assert lines[0].line.startswith("* OK [CAPABILITY IMAP4rev2") and lines[0].dir == "S"
+    assert any(e.line == "a4 UID FETCH 1 (BODY[])" for e in lines)
+    (opened,) = [e for e in net.trace.of(SessionOpened) if e.peer == "alice-pc"]
+    assert opened.port == 143
+    assert check_conservation(net.trace) == []
+
+
+def test_pop3_deletes_and_then_imap_finds_the_mailbox_empty():
+    net, box, bob, alice = world()
+    phone = UserAgent("alice-phone", "alice@example.com", password="secret",
+                      submit_to="smtp.example.org")
+    net.add(phone)
+    bob.send(["alice@example.com"], subject="Hi", body="Hello")
+    alice.fetch_from("pop.example.com", "POP3", at=5)
+    phone.fetch_from("pop.example.com", "IMAP", at=10)
+    net.run()
+    assert [i for _, i, _ in alice.read] == ["1.1"] and phone.read == []
+    selected = [e.line for e in net.trace.of(ImapLine) if e.line.endswith(" EXISTS")]
+    assert selected == ["* 0 EXISTS"]
+    assert check_conservation(net.trace) == []
+
+
+def test_imap_with_delete_expunges():
+    net, box, bob, alice = world()
+    bob.send(["alice@example.com"], subject="Hi", body="Hello")
+    alice.fetch_from("pop.example.com", "IMAP", at=5, delete=True)
+    net.run()
+    assert box.messages == []
+    removed = net.trace.of(Removed)
+    assert [(e.msg, e.protocol) for e in removed] == [("m1", "IMAP")]
+    assert check_conservation(net.trace) == []
+
+
+def test_a_server_that_serves_only_pop3_refuses_imap():
+    net = Network(seed=1)
+    box = Mailbox("alice@example.com")
+    net.add(MailboxServer("pop.example.com", "example.com", {"alice": ("pw", box)},
+                          protocols=("POP3",)))
+    alice = UserAgent("alice-pc", "alice@example.com", password="pw", submit_to="x")
+    net.add(alice)
+    alice.fetch_from("pop.example.com", "IMAP", at=1)
+    net.run()
+    assert alice.read == [] and not net.trace.of(ImapLine)
+
+
+def test_check_retrieval_finds_flags_set_after_removal():
+    from smtpsim.trace import Delivered
+
+    events = [Delivered(1.0, "mda", "m1", "alice@example.com", "mailbox:alice@example.com"),
+              Removed(3.0, "imap", "m1", "ua", "IMAP", "alice"),
+              Flagged(4.0, "imap", "m1", "phone", "IMAP", "alice", ("\\Seen",))]
+    assert check_retrieval(events) == ["m1 for alice at imap: flagged after it was removed"]

@@ -211,7 +211,7 @@ def _make_nodes(nodes: list[dict[str, Any]]) -> list[Node]:
             accounts = {a["user"]: (a["password"], boxes[a["mailbox"].lower()])
                         for a in n["accounts"]}
             out.append(MailboxServer(n["name"], n["domain"], accounts,
-                                     tuple(n.get("protocols", ["POP3"]))))
+                                     tuple(n.get("protocols", ["POP3", "IMAP"]))))
         else:  # app
             out.append(App(n["name"], n["domain"], gateway=n["gateway"], token=n["token"]))
     return out

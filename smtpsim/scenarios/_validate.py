@@ -125,9 +125,8 @@ _MTA: dict[str, tuple[Check, bool]] = {
 
 def _protocol(value: Any, path: str) -> str:
     out = string(value, path)
-    if out != "POP3":
-        fail(path, "must be 'POP3' (IMAP is not simulated yet)" if out == "IMAP"
-             else f"must be 'POP3', not {out!r}")
+    if out not in ("POP3", "IMAP"):
+        fail(path, f"must be 'POP3' or 'IMAP', not {out!r}")
     return out
 
 
@@ -362,6 +361,10 @@ def _cross_check(spec: dict[str, Any]) -> None:
                 account = fetch.get("account", node["user"].rpartition("@")[0])
                 if account not in users:
                     fail(f"{q}.account", f"{fetch['server']!r} has no account {account!r}")
+                served = server.get("protocols", ["POP3", "IMAP"])
+                if fetch.get("protocol", "POP3") not in served:
+                    fail(f"{q}.protocol", f"{fetch['server']!r} serves only "
+                         f"{' and '.join(served)}")
         elif kind == "app":
             ref(node["gateway"], f"{p}.gateway", ("gateway",), "an app posts to a gateway's API")
 

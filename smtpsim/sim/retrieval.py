@@ -10,7 +10,8 @@ wire, as a :class:`~smtpsim.trace.Pop3Line` or :class:`~smtpsim.trace.ImapLine`.
 What the session did to the mailbox is recorded at the moment it happens on the wire:
 a :class:`~smtpsim.trace.Fetched` when the server's answer carrying a message arrives,
 a :class:`~smtpsim.trace.Removed` at POP3's ``QUIT`` (the UPDATE state) or IMAP's
-``EXPUNGE``. The mailbox itself changes when the session is computed, at its start:
+``EXPUNGE``, a :class:`~smtpsim.trace.Flagged` when IMAP changes a message's flags
+(``\\Seen`` once it is read). The mailbox itself changes when the session is computed, at its start:
 a session lasts well under a second of simulated time, and nothing else in the
 simulation reads the mailbox meanwhile.
 """
@@ -21,9 +22,19 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..pop3 import Pop3Fetcher, Pop3Server, Retrieved, Updated
-from ..trace import DialogLine, Fetched, ImapLine, Pop3Line, Removed, SessionClosed, SessionOpened
-from ..wire import Dialog, talk
+from .. import imap, pop3
+from ..mailstore import Accounts
+from ..trace import (
+    DialogLine,
+    Fetched,
+    Flagged,
+    ImapLine,
+    Pop3Line,
+    Removed,
+    SessionClosed,
+    SessionOpened,
+)
+from ..wire import Dialog, LineServer, talk
 from .world import World
 
 __all__ = ["FetchResult", "fetch_session"]
@@ -36,12 +47,14 @@ _LINES: dict[str, type[DialogLine]] = {"POP3": Pop3Line, "IMAP": ImapLine}
 @dataclass
 class FetchResult:
     """How one fetch went: whether it connected, what it downloaded (``(id, bytes)``
-    per message, ``id`` being POP3's UIDL or IMAP's UID), and the server's refusal, if
-    any (a wrong password, say)."""
+    per message, ``id`` being POP3's UIDL or IMAP's ``UIDVALIDITY.UID``, the same
+    text), the server's refusal, if any (a wrong password, say), and with IMAP the
+    flags of every message in the mailbox, by id."""
 
     connected: bool
     fetched: list[tuple[str, bytes]] = field(default_factory=list)
     error: str = ""
+    flags: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def fetch_session(world: World, client: str, host: str, protocol: str, user: str,
@@ -100,16 +113,19 @@ def fetch_session(world: World, client: str, host: str, protocol: str, user: str
     world.record(SessionClosed(world.now, host, client, sid,
                                "QUIT" if fetcher.done else "closed"))
     known.update(uid for uid, _ in fetcher.fetched)
-    return FetchResult(True, list(fetcher.fetched), fetcher.error)
+    flags = dict(fetcher.flags) if isinstance(fetcher, imap.ImapFetcher) else {}
+    return FetchResult(True, list(fetcher.fetched), fetcher.error, flags)
 
 
-def _engines(protocol: str, accounts: Any, host: str, user: str, password: str,
-             delete: bool, known: set[str]) -> tuple[Pop3Fetcher, Pop3Server]:
+def _engines(protocol: str, accounts: Accounts, host: str, user: str, password: str,
+             delete: bool, known: set[str]
+             ) -> tuple[pop3.Pop3Fetcher | imap.ImapFetcher, LineServer]:
     """The client and server engines of one session."""
     if protocol == "POP3":
-        return (Pop3Fetcher(user, password, delete=delete, known=known),
-                Pop3Server(accounts, hostname=host))
-    raise ValueError(f"{protocol} is not simulated yet")
+        return (pop3.Pop3Fetcher(user, password, delete=delete, known=known),
+                pop3.Pop3Server(accounts, hostname=host))
+    return (imap.ImapFetcher(user, password, delete=delete, known=known),
+            imap.ImapServer(accounts, hostname=host))
 
 
 def _by_flight(dialog: Dialog) -> dict[int, list[object]]:
@@ -122,10 +138,16 @@ def _by_flight(dialog: Dialog) -> dict[int, list[object]]:
 
 def _record_event(world: World, host: str, client: str, protocol: str, user: str,
                   event: object) -> None:
-    """The trace event for what the server did to the mailbox, if anything."""
-    if isinstance(event, Retrieved) and event.top is None:
+    """The trace event for what the server did to the mailbox, if anything: a whole
+    message sent (not POP3's TOP, nor IMAP's header-only fetches), messages removed,
+    flags changed."""
+    if ((isinstance(event, pop3.Retrieved) and event.top is None)
+            or (isinstance(event, imap.Retrieved) and event.whole)):
         world.record(Fetched(world.now, host, event.key, client, protocol, user))
-    elif isinstance(event, Updated):
+    elif isinstance(event, (pop3.Updated, imap.Expunged)):
         for key in event.keys:
             world.record(Removed(world.now, host, key, client, protocol, user))
+    elif isinstance(event, imap.FlagsChanged):
+        world.record(Flagged(world.now, host, event.key, client, protocol, user,
+                             tuple(sorted(event.flags))))
 

@@ -38,6 +38,7 @@ __all__ = [
     "DnsQuery",
     "Duplicated",
     "Fetched",
+    "Flagged",
     "GaveUp",
     "ImapLine",
     "Injected",
@@ -359,6 +360,20 @@ class Removed(TraceEvent):
     user: str
 
 
+@dataclass(frozen=True, slots=True)
+class Flagged(TraceEvent):
+    """Message ``msg`` in ``user``'s mailbox on ``node`` now has these IMAP ``flags``
+    (set by ``peer``: a STORE, or ``\\Seen`` because BODY[] was fetched). Flags live on
+    the server, so every device that reads the mailbox sees them."""
+
+    kind: ClassVar[str] = "flagged"
+    msg: str
+    peer: str
+    protocol: str
+    user: str
+    flags: tuple[str, ...]
+
+
 #: The kinds of node a network can hold (see :class:`NetworkDescribed`).
 NODE_KINDS = ("user_agent", "app", "msa", "mta", "gateway", "mda", "mailbox",
               "mailbox_server", "dns")
@@ -395,6 +410,7 @@ EVENT_KINDS: dict[str, type[TraceEvent]] = {
         Duplicated,
         Converted,
         Fetched,
+        Flagged,
         Removed,
         NodeState,
         NetworkDescribed,

@@ -51,6 +51,7 @@ from ._events import (
     DialogLine,
     Duplicated,
     Fetched,
+    Flagged,
     GaveUp,
     Injected,
     MessageAccepted,
@@ -592,15 +593,15 @@ def check_retrieval(events: Iterable[TraceEvent]) -> list[str]:
     """Problems with the retrieval half of the rule; an empty list when it holds.
 
     A message stays in a mailbox until a POP3 ``QUIT`` or an IMAP ``EXPUNGE`` removes
-    it, so: only a delivered message can be fetched or removed; it is removed from an
-    account at most once; and once removed it is never fetched from that account again
-    (POP3 with deletion never downloads a message twice).
+    it, so: only a delivered message can be fetched, flagged or removed; it is removed
+    from an account at most once; and once removed it is never fetched or flagged in
+    that account again (POP3 with deletion never downloads a message twice).
     """
     delivered = {e.msg for e in events if isinstance(e, Delivered)}
     removed: set[tuple[str, str, str]] = set()
     problems = []
     for e in events:
-        if not isinstance(e, (Fetched, Removed)):
+        if not isinstance(e, (Fetched, Removed, Flagged)):
             continue
         key = (e.node, e.user, e.msg)
         where = f"{e.msg} for {e.user} at {e.node}"

@@ -22,6 +22,7 @@ from ..trace import (
     DnsQuery,
     Duplicated,
     Fetched,
+    Flagged,
     GaveUp,
     ImapLine,
     Injected,
@@ -57,6 +58,7 @@ _CATEGORY_OF: dict[type[TraceEvent], str] = {
     Converted: "queue", NodeState: "queue",
     Delivered: "delivery", Bounced: "delivery",
     Pop3Line: "pickup", ImapLine: "pickup", Fetched: "pickup", Removed: "pickup",
+    Flagged: "pickup",
 }
 
 
@@ -117,6 +119,9 @@ def describe(event: TraceEvent) -> str:
         case Removed():
             return f"{t}  {event.msg} leaves {event.user}'s mailbox at {event.node} " \
                 f"({event.protocol})"
+        case Flagged():
+            flags = " ".join(event.flags) or "no flags"
+            return f"{t}  {event.msg} is now {flags} at {event.node} (set by {event.peer})"
     return f"{t}  {event.kind} at {event.node}"
 
 

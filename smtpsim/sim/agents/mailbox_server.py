@@ -32,8 +32,7 @@ class MailboxServer(Node):
         name: its host name (``pop.example.com``).
         domain: its mail domain.
         accounts: ``{user: (password, mailbox)}``: who may log in, and to which mailbox.
-        protocols: what it serves: ``("POP3",)``, the one retrieval protocol simulated
-            so far (IMAP's engine is the next step).
+        protocols: what it serves: both by default, or ``("POP3",)`` or ``("IMAP",)``.
 
     Raises:
         ValueError: an unknown protocol, or an account name POP3 and IMAP could not send.
@@ -43,11 +42,11 @@ class MailboxServer(Node):
 
     def __init__(self, name: str, domain: str,
                  accounts: Mapping[str, tuple[str, Mailbox]],
-                 protocols: tuple[str, ...] = ("POP3",)) -> None:
+                 protocols: tuple[str, ...] = ("POP3", "IMAP")) -> None:
         super().__init__(name, domain)
-        unknown = [p for p in protocols if p != "POP3"]
+        unknown = [p for p in protocols if p not in PORTS]
         if unknown or not protocols:
-            raise ValueError(f"a mailbox server serves POP3 (IMAP is not simulated yet), "
+            raise ValueError(f"a mailbox server serves POP3 and/or IMAP, "
                              f"not {unknown or '()'}")
         self.protocols = tuple(protocols)
         self.accounts = Accounts()

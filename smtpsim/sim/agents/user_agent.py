@@ -55,6 +55,7 @@ class UserAgent(Sender):
         #: Where it fetches from: ``(host, protocol)`` (for the network's picture).
         self.fetches: list[tuple[str, str]] = []
         self._known: dict[tuple[str, str], set[str]] = {}
+        self._flags: dict[str, dict[str, frozenset[str]]] = {}
 
     def peers(self) -> list[tuple[str, int, str]]:
         ports = {"POP3": 110, "IMAP": 143}
@@ -84,8 +85,6 @@ class UserAgent(Sender):
         """
         if protocol not in ("POP3", "IMAP"):
             raise ValueError(f"a user agent fetches with POP3 or IMAP, not {protocol!r}")
-        if protocol == "IMAP":
-            raise ValueError("IMAP fetches are not simulated yet: use POP3")
         if at < 0:
             raise ValueError(f"a fetch cannot start before time 0 (at={at})")
         if every is not None and not every > 0:
@@ -108,6 +107,8 @@ class UserAgent(Sender):
                 result = yield from fetch_session(world, self.name, host, protocol, user,
                                                   secret, delete=remove, known=known)
                 self.read += [(protocol, uid, data) for uid, data in result.fetched]
+                if protocol == "IMAP" and result.connected and not result.error:
+                    self._flags[host] = result.flags
                 done += 1
                 if every is None or times is None or done >= times:
                     return
@@ -115,6 +116,12 @@ class UserAgent(Sender):
                 yield world.timeout(max(0.0, at + done * every - world.now))
 
         world.process(fetching())
+
+    def flags(self, host: str) -> dict[str, frozenset[str]]:
+        """The IMAP flags of each message in its mailbox at ``host``, by id
+        (``UIDVALIDITY.UID``), as this user agent saw them at its last IMAP fetch
+        there; empty if it has not fetched from ``host`` with IMAP."""
+        return dict(self._flags.get(host, {}))
 
     def send(self, to: Sequence[str], *, subject: str, body: str, cc: Sequence[str] = (),
              bcc: Sequence[str] = (), from_name: str | None = None,
