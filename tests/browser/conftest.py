@@ -5,6 +5,7 @@
 * ``browser_page`` (per test): a Playwright sync ``Page`` in Debian's Chromium, in a
   fresh browser context. On failure a screenshot lands in ``artifacts/screenshots/``
   and the browser console errors and the Lab log tail are printed.
+* ``projector_page`` (per test): the same at 1024×768, a classroom projector's size.
 
 Every test marked ``@pytest.mark.browser`` is skipped when ``/usr/bin/chromium`` (apt
 package ``chromium``) or the ``playwright`` package is missing, and fails instead when
@@ -95,10 +96,11 @@ def chromium_browser() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def browser_page(chromium_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A Playwright page (sync API) in a fresh context; screenshot saved if the test fails."""
-    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})
+def _page(chromium_browser: Any, request: pytest.FixtureRequest,
+          viewport: dict[str, int]) -> Iterator[Any]:
+    """A Playwright page (sync API) in a fresh context of ``viewport``; on failure, a
+    screenshot, the browser console errors and the Lab log tail."""
+    context = chromium_browser.new_context(viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(30_000)
     console: list[str] = []
@@ -124,3 +126,15 @@ def browser_page(chromium_browser: Any, request: pytest.FixtureRequest) -> Itera
             if isinstance(lab, LabServer):
                 print(f"--- JupyterLab log tail ---\n{lab.log_tail()}")
         context.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A Playwright page (sync API) in a fresh context; screenshot saved if the test fails."""
+    yield from _page(chromium_browser, request, {"width": 1400, "height": 1000})
+
+
+@pytest.fixture
+def projector_page(chromium_browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The same at 1024×768, the size of a classroom projector."""
+    yield from _page(chromium_browser, request, {"width": 1024, "height": 768})
