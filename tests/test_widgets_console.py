@@ -1,17 +1,21 @@
-"""The Console: SMTP typed at a simulated server, like a terminal, and the Stepper it opens."""
+"""The Console: SMTP typed at a simulated server, like a terminal, and the Stepper it opens;
+then POP3 typed at a mailbox server, to pick the mail up again."""
 
 from __future__ import annotations
 
 import re
+from html import escape
 
 import pytest
 from sim_worlds import two_domains
 
+from smtpsim.mailstore import Accounts
 from smtpsim.protocol import EXTENSIONS, explain_extension, explain_line, explain_lines
-from smtpsim.sim import ConsoleSession
-from smtpsim.trace import SessionClosed, SessionOpened
+from smtpsim.scenarios import load
+from smtpsim.sim import ConsoleSession, Network
+from smtpsim.trace import Pop3Line, SessionClosed, SessionOpened, check_conservation
 from smtpsim.trace.queries import message_position
-from smtpsim.widgets import Console
+from smtpsim.widgets import Console, Stepper
 from smtpsim.widgets._moment import explain_reply
 
 
@@ -157,3 +161,159 @@ def test_console_fallbacks(console: Console) -> None:
     assert "C: HELO test" in bundle["text/plain"]
     assert "Requested action okay" in bundle["text/html"]
     assert "onload" not in bundle["text/html"]  # exports get no script hooks
+
+
+# ------------------------------------------------------------------------- POP3
+# The same Console on a mailbox server: the student picks the mail up again.
+
+
+def pop_world() -> tuple[dict, Network]:
+    """The course's quiet cross-domain world, with Alice's mailbox also served by POP3
+    on pop.example.com (account alice, password wonderland), as notebook 07 has it."""
+    spec = load("cross-domain").to_dict()
+    spec["messages"] = []
+    spec["nodes"].append({"kind": "mailbox_server", "name": "pop.example.com",
+                          "domain": "example.com", "accounts": [
+                              {"user": "alice", "password": "wonderland",
+                               "mailbox": "alice@example.com"}]})
+    return spec, load(spec).build()
+
+
+def type_message(c: Console, subject: str) -> None:
+    for line in ("EHLO student-pc", "MAIL FROM:<student@example.org>",
+                 "RCPT TO:<alice@example.com>", "DATA", f"Subject: {subject}", "",
+                 "Hi Alice!", ".", "QUIT"):
+        press_enter(c, line)
+
+
+def notes_after(html: str, line: str) -> str:
+    """The explanation right after the first dialog line that starts with ``line``
+    ("" if none follows)."""
+    found = re.search(re.escape(escape(line)) + r'[^<]*</div>(?:<div class="smtpsim-explain">'
+                      r"([^<]*)</div>)?", html)
+    assert found, line
+    return found.group(1) or ""
+
+
+def test_send_by_smtp_then_fetch_and_delete_by_pop3_on_one_network() -> None:
+    _, net = pop_world()
+    smtp = Console(net, "mx.example.com")
+    type_message(smtp, "typed, then fetched")
+    assert smtp.open_stepper() is not None  # the message travels to Alice's mailbox
+    box = net.nodes["mailbox:alice@example.com"]
+    assert len(box.messages) == 1
+
+    pop = Console(net, "pop.example.com")  # a mailbox server: POP3 by default
+    assert pop.protocol == "POP3" and (pop.host, pop.port) == ("pop.example.com", 110)
+    assert pop._input.placeholder == "type a command, e.g. USER alice"
+    assert pop._blank.layout.display == pop._open.layout.display == "none"
+    for line in ("USER alice", "PASS wonderland", "STAT", "LIST", "RETR 1"):
+        press_enter(pop, line)
+    html = pop._output.value
+    assert "telnet pop.example.com 110  (state: TRANSACTION)" in html
+    assert notes_after(html, "S: +OK pop.example.com POP3 server ready") \
+        == "Yes: the server is ready and waits for you to log in."
+    assert notes_after(html, "S: +OK 1 messages") .startswith("Yes: one line per message")
+    size = len(box.messages[0])
+    assert notes_after(html, f"S: +OK {size} octets") \
+        == "Yes: the message follows, dot-stuffed, ended by a lone dot."
+    # the message's own lines are shown as they came, and never explained
+    assert notes_after(html, "S: Subject: typed, then fetched") == ""
+    assert notes_after(html, "S: Return-Path: <student@example.org>") == ""
+    assert html.count("The lone dot ends a multi-line response.") == 2  # LIST and RETR
+    # a typed command's meaning is its tooltip
+    assert '<div class="smtpsim-command" title="Downloads one whole message, headers and ' \
+           'body.">' in html
+    press_enter(pop, "DELE 1")
+    press_enter(pop, "QUIT")
+    assert pop.closed and pop._input.disabled and "Connection closed" in pop._output.value
+    assert box.messages == []
+    assert pop.accepted == [] and pop.open_stepper() is None
+    assert check_conservation(net.trace) == []
+
+    assert pop.new_session() == ["+OK pop.example.com POP3 server ready"]
+    assert any(d == "-" and "telnet pop.example.com 110" in t for d, t in pop.rows)
+    pop.send("USER alice")
+    assert pop.send("PASS wonderland") == ["+OK logged in as alice, 0 messages (0 octets)"]
+    assert repr(pop).startswith("<Console to pop.example.com (POP3), ")
+
+
+def test_the_console_explains_pop3_as_the_stepper_does() -> None:
+    _, net = pop_world()
+    type_message(Console(net, "mx.example.com"), "for the stepper")
+    net.run()
+    pop = Console(net, protocol="pop3")
+    for line in ("USER alice", "PASS wonderland", "UIDL", "RETR 1", "NOOP"):
+        pop.send(line)
+    stepper = Stepper(net.trace)
+    ours = [(k, e) for k, e in enumerate(stepper.steps)
+            if isinstance(e, Pop3Line) and e.session == pop.session.session and e.dir == "S"
+            and e.line.startswith(("+OK", "-ERR"))]
+    assert len(ours) == 6  # greeting, USER, PASS, UIDL, RETR, NOOP
+    stepper_says = []
+    for k, _ in ours:
+        stepper.index = k
+        [said] = re.findall(r"this answer <b>[^<]*</b>: ([^<]*)</div>", stepper._repr_html_())
+        stepper_says.append(said)
+    console_says = re.findall(r'S: (?:\+OK|-ERR)[^<]*</div><div class="smtpsim-explain">'
+                              r"([^<]*)</div>", pop._output.value)
+    assert console_says == stepper_says
+    assert stepper_says[-2] == "Yes: the message follows, dot-stuffed, ended by a lone dot."
+
+
+def test_a_console_over_accounts_and_their_messages() -> None:
+    accounts = Accounts()
+    drop = accounts.add("carol", "s3cret")
+    one, two = b"Subject: first\r\n\r\nOne.\r\n", b"Subject: second\r\n\r\nTwo.\r\n"
+    drop.add(one)
+    drop.add(two)
+    c = Console(accounts)  # accounts are read with POP3
+    assert c.protocol == "POP3" and c.network is None and c.host == "pop.example.com"
+    assert c._input.placeholder == "type a command, e.g. USER carol"
+    press_enter(c, "AUTH PLAIN")
+    assert c.session.continuing
+    press_enter(c, "")  # an empty line while the server waits: sent, and refused
+    assert c.rows[-2:] == [("C", ""), ("S", "-ERR [AUTH] PLAIN credentials are authzid NUL "
+                                            "user NUL password")]
+    press_enter(c, "")  # ... but not as a command: nothing is sent
+    assert c.rows[-1][0] == "S"
+    for line in ("USER carol", "PASS s3cret", "LIST"):
+        press_enter(c, line)
+    assert c.rows[-4:] == [("S", f"+OK 2 messages ({len(one) + len(two)} octets)"),
+                           ("S", f"1 {len(one)}"), ("S", f"2 {len(two)}"), ("S", ".")]
+    # "2 26" is message 2's size, not a 2xx reply: not painted green
+    assert f'style="color:#222222">S: 2 {len(two)}</div>' in c._output.value
+    c.new_session()  # the open session ends without QUIT: nothing is removed
+    assert len(drop) == 2
+    assert [e.session for e in c.session.trace.of(SessionOpened)] == ["s1", "s2"]
+    assert "C: LIST" in c._repr_mimebundle_()["text/plain"]
+
+
+def test_a_scenario_is_run_before_its_mail_is_fetched() -> None:
+    spec, _ = pop_world()
+    spec["messages"] = [{"at": 0, "from": "bob@example.org", "to": ["alice@example.com"],
+                         "subject": "Lunch?", "body": "Friday?"}]
+    c = Console(spec, protocol="POP3")
+    assert c.host == "pop.example.com"
+    c.send("USER alice")
+    assert c.send("PASS wonderland")[0].startswith("+OK logged in as alice, 1 messages")
+    assert "Subject: Lunch?" in c.send("RETR 1")
+    smtp = Console(spec)  # for SMTP the same scenario is only built: no mail yet
+    assert smtp.protocol == "SMTP" and smtp.host == "smtp.example.org"  # its entry
+    assert net_messages(smtp.network) == 0
+
+
+def net_messages(net: Network) -> int:
+    return len(net.nodes["mailbox:alice@example.com"].messages)
+
+
+def test_a_console_refuses_a_protocol_it_cannot_speak_there() -> None:
+    _, net = pop_world()
+    with pytest.raises(ValueError, match="not an SMTP server"):
+        Console(net, "pop.example.com", protocol="SMTP")
+    with pytest.raises(ValueError, match="speaks POP3"):
+        Console(net, protocol="NNTP")
+    with pytest.raises(TypeError, match="needs a network or a scenario"):
+        Console(Accounts(), protocol="SMTP")
+    with pytest.raises(TypeError, match="mail Accounts"):
+        Console(42)

@@ -83,7 +83,10 @@ _POP3 = {"+OK": _REPLY["2"], "-ERR": _REPLY["5"]}
 
 
 def _colour(direction: str, text: str) -> str:
-    if direction == "S" and text[:1] in _REPLY:
+    # An SMTP reply is three digits, then a space, a hyphen or nothing: a POP3 listing
+    # line such as "2 410" (message 2, 410 octets) is no 2xx reply.
+    if direction == "S" and text[:1] in _REPLY and text[:3].isdigit() \
+            and text[3:4] in ("", " ", "-"):
         return _REPLY[text[:1]]
     if direction == "S" and text.split(" ", 1)[0] in _POP3:
         return _POP3[text.split(" ", 1)[0]]
