@@ -3,8 +3,10 @@
 A student types a whole message: EHLO, MAIL, RCPT, DATA, three lines, a blank line
 (Enter on the empty box) and the lone dot. After each line the dialog box must show
 its newest line (``scrollTop + clientHeight >= scrollHeight - 2``), like a terminal.
-Then notebook 07 is run with Run All, as a class would, and its console must still be
-open for typing. Screenshots: ``artifacts/screenshots/console-terminal*.png``.
+Then the student picks mail up with POP3 in a console on a mailbox server (USER, PASS,
+STAT, LIST, RETR, DELE, QUIT), and after New session finds the mailbox empty.
+Then notebook 07 is run with Run All, as a class would, and its consoles must still be
+open for typing. Screenshots: ``artifacts/screenshots/console-*.png``.
 """
 
 from __future__ import annotations
@@ -111,6 +113,94 @@ def test_console_stays_scrolled_to_its_newest_line(
     expect(field).to_be_enabled()
     _wait_until(lambda: box.evaluate(_AT_END), "scrolled to the new greeting")
     assert "new session" in box.locator(".smtpsim-console-sep").last.inner_text()
+    assert collect_problems(page) == []
+
+
+POP3_CELLS = [
+    ("markdown", "# Pick your mail up\nType POP3 at Alice's mailbox server."),
+    "import smtpsim\n"
+    "\n"
+    "spec = smtpsim.load('cross-domain').to_dict()\n"
+    "spec['nodes'].append({'kind': 'mailbox_server', 'name': 'pop.example.com',\n"
+    "                      'domain': 'example.com', 'accounts': [{'user': 'alice',\n"
+    "                      'password': 'wonderland', 'mailbox': 'alice@example.com'}]})\n"
+    "pop = smtpsim.Console(spec, protocol='POP3')  # run: Bob's message has arrived\n"
+    "pop",
+]
+
+POP3_TYPED = ["USER alice", "PASS wonderland", "STAT", "LIST", "RETR 1", "DELE 1", "QUIT"]
+
+
+def test_a_pop3_session_typed_in_the_browser(
+    jupyterlab: LabServer, browser_page: Any, tmp_path: Path
+) -> None:
+    page = browser_page
+    page.set_viewport_size(PROJECTOR)
+    notebook = write_notebook(tmp_path / "console-pop3.ipynb", POP3_CELLS)
+    assert run_notebook_in_lab(page, jupyterlab, notebook) == []
+    panel = notebook_panel(page)
+    box = panel.locator(".smtpsim-console-output").first
+    field = panel.locator(".smtpsim-console-input input").first
+    field.scroll_into_view_if_needed()
+    expect(box).to_contain_text("telnet pop.example.com 110 (state: AUTHORIZATION)")
+    expect(box).to_contain_text("S: +OK pop.example.com POP3 server ready")
+    assert field.get_attribute("placeholder") == "type a command, e.g. USER alice"
+    # POP3 has no message to type and none to follow: only Send and New session show
+    for button in ("Send", "New session"):
+        expect(panel.get_by_role("button", name=button).first).to_be_visible()
+    for hidden in (".smtpsim-console-blank", ".smtpsim-console-open"):
+        expect(panel.locator(hidden).first).to_be_hidden()
+    for line in POP3_TYPED:
+        field.click()
+        field.fill(line)
+        field.press("Enter")
+        expect(box.locator(".smtpsim-line", has_text=f"C: {line}")).to_have_count(1)
+        expect(field).to_have_value("")
+        _wait_until(lambda: box.evaluate(_AT_END), f"scrolled to the end after {line!r}")
+        if line == "RETR 1":
+            page.wait_for_timeout(300)
+            save_screenshot(page, "console-pop3-retr")
+    text = box.inner_text()
+    assert "S: +OK logged in as alice, 1 messages" in text
+    assert "S: Subject: Lunch on Friday?" in text and "S: Return-Path: <bob@example.org>" in text
+    assert "(1 deleted, 0 left)" in text
+    notes = box.locator(".smtpsim-explain").all_inner_texts()
+    for meaning in ("Yes: the server is ready and waits for you to log in.",
+                    "Yes: now send the password with PASS.",
+                    "Yes: the maildrop holds 1 messages",
+                    "Yes: one line per message follows: its number and size in octets.",
+                    "Yes: the message follows, dot-stuffed, ended by a lone dot.",
+                    "Yes: the message is marked; it will be removed at QUIT.",
+                    "Yes: goodbye; any marked messages have now been removed."):
+        assert sum(n.startswith(meaning) for n in notes) == 1, meaning
+    assert notes.count("The lone dot ends a multi-line response.") == 2  # LIST, RETR
+    # the message's own lines carry no explanation: the next element is another line
+    subject = box.locator(".smtpsim-line", has_text="S: Subject: Lunch on Friday?")
+    assert subject.evaluate("(el) => el.nextElementSibling.className") == "smtpsim-line"
+    # hovering over a typed command tells what it asks for
+    dele = box.locator(".smtpsim-command", has_text="C: DELE 1")
+    assert dele.get_attribute("title", timeout=5000).startswith("Marks a message for deletion")
+    # +OK green, -ERR red in the page, and "1 <size>" (a LIST line) in the client's ink
+    assert box.locator(".smtpsim-line", has_text="S: +OK 1 ").first.evaluate(
+        "(el) => getComputedStyle(el).color") == "rgb(0, 158, 115)"
+    expect(box).to_contain_text("Connection closed")
+    expect(field).to_be_disabled()
+    page.wait_for_timeout(300)
+    save_screenshot(page, "console-pop3-closed")
+
+    # a second session: the message deleted at QUIT is gone
+    panel.get_by_role("button", name="New session").first.click()
+    expect(field).to_be_enabled()
+    for line in ("USER alice", "PASS wonderland"):
+        field.fill(line)
+        field.press("Enter")
+        expect(field).to_have_value("")
+    expect(box).to_contain_text("S: +OK logged in as alice, 0 messages (0 octets)")
+    field.fill("RETR 1")
+    field.press("Enter")
+    expect(box).to_contain_text("S: -ERR no such message: the maildrop holds 0")
+    assert box.locator(".smtpsim-explain").last.inner_text() == "No: the server refused RETR."
+    _wait_until(lambda: box.evaluate(_AT_END), "scrolled to the refusal")
     assert collect_problems(page) == []
 
 
