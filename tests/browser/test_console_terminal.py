@@ -204,7 +204,7 @@ def test_a_pop3_session_typed_in_the_browser(
     assert collect_problems(page) == []
 
 
-def test_run_all_of_notebook_07_leaves_its_console_open(
+def test_run_all_of_notebook_07_leaves_its_consoles_open(
     jupyterlab: LabServer, browser_page: Any
 ) -> None:
     page = browser_page
@@ -222,4 +222,15 @@ def test_run_all_of_notebook_07_leaves_its_console_open(
     box = panel.locator(".smtpsim-console-output").first
     expect(box).to_contain_text("C: EHLO student-pc")
     _wait_until(lambda: box.evaluate(_AT_END), "scrolled to the EHLO reply")
+    # the POP3 console further down is open too, and the demo's message waits in it
+    pop = panel.locator(".smtpsim-console", has_text="telnet pop.example.com 110")
+    expect(pop).to_have_count(1)
+    pop_field = pop.locator(".smtpsim-console-input input")
+    pop_field.scroll_into_view_if_needed()
+    expect(pop_field).to_be_enabled()
+    for line in ("USER alice", "PASS wonderland"):
+        pop_field.fill(line)
+        pop_field.press("Enter")
+        expect(pop_field).to_have_value("")
+    expect(pop).to_contain_text("S: +OK logged in as alice, 1 messages")
     assert collect_problems(page) == []
