@@ -21,6 +21,7 @@ from smtpsim.sim import (
     retrieval_protocol,
 )
 from smtpsim.sim.agents.mailbox_server import PORTS
+from smtpsim.sim.retrieval_console import outside_literals
 from smtpsim.trace import (
     Fetched,
     Pop3Line,
@@ -249,3 +250,18 @@ def test_every_protocol_in_the_table_is_whole(name: str) -> None:
 def test_the_examples_in_the_docstrings_hold() -> None:
     result = doctest.testmod(smtpsim.sim.retrieval_console)
     assert result.attempted >= 5 and result.failed == 0
+
+
+@pytest.mark.parametrize(("answer", "marks"), [
+    (["+OK 1 2", "."], [True, True]),  # no literal: all the server's words
+    (["* 1 FETCH (BODY[] {22}", "Subject: x", "", "Hello.", ")", "a1 OK FETCH completed"],
+     [True, False, False, False, True, True]),
+    # two literals in one answer, and one that ends inside a line
+    (["* 1 FETCH (BODY[] {3}", "a{1}", ")", "* 2 FETCH (BODY[] {1}", "b)", "a2 OK"],
+     [True, False, True, True, False, True]),
+    (["* LIST () \"/\" {5}"], [True]),  # the literal's octets have not come (yet)
+    (["* OK [ALERT] {not a literal}", "a1 OK"], [True, True]),
+])
+def test_the_content_of_literals_is_not_the_server_s_words(answer: list[str],
+                                                           marks: list[bool]) -> None:
+    assert outside_literals(answer) == marks

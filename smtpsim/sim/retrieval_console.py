@@ -80,10 +80,28 @@ def first_word(line: str) -> str:
     return line.split(" ", 1)[0].upper()
 
 
-def every_line(answer: Sequence[str]) -> list[bool]:
-    """Every line of an answer is the server's own words (a protocol whose answers carry
-    no message content)."""
-    return [True] * len(answer)
+def outside_literals(answer: Sequence[str]) -> list[bool]:
+    """Which lines of an answer are the server's own words, when the content it carries
+    comes as *literals*: a line ending in ``{n}`` announces that the next ``n`` octets
+    are content (a message, say), sent as they are (IMAP, RFC 9051 §4.3). The lines
+    those octets fill are content; every other line is the server's. An answer with no
+    literal is all the server's words.
+
+    >>> outside_literals(["* 1 FETCH (BODY[] {14}", "Subject: x", "", ")", "a1 OK done"])
+    [True, False, False, True, True]
+    """
+    marks = []
+    content = 0  # octets of a literal still to come
+    for line in answer:
+        if content > 0:
+            marks.append(False)
+            content -= len(line.encode("utf-8")) + 2  # the line and its CRLF
+            continue
+        marks.append(True)
+        _, brace, count = line.rpartition("{")
+        if brace and count.endswith("}") and count[:-1].isdigit():
+            content = int(count[:-1])
+    return marks
 
 
 def is_continuation(line: str) -> bool:
@@ -112,7 +130,8 @@ class RetrievalProtocol:
         command_name: the command a typed line names, as ``explain_response`` wants
             it (the first word, unless the protocol puts a tag first).
         status_lines: for the lines of one answer, which are the server's own words
-            to explain (True) and which the content it carries (False).
+            to explain (True) and which the content it carries (False); by default,
+            all but the octets of literals.
     """
 
     name: str
@@ -125,14 +144,17 @@ class RetrievalProtocol:
     line_event: type[DialogLine]
     example: str = ""
     command_name: Callable[[str], str] = first_word
-    status_lines: Callable[[Sequence[str]], list[bool]] = every_line
+    status_lines: Callable[[Sequence[str]], list[bool]] = outside_literals
 
     def explain_rows(self, rows: Sequence[tuple[str, str]]) -> list[str]:
         """One note per row of a console dialog (``(dir, line)``: ``C`` typed, ``S``
         the server, ``-`` a note between sessions), ``""`` where there is nothing to say.
 
-        A typed line's note says what the command asks; a server line's, what the
-        answer says, for the answer's status lines only (never for a message's lines).
+        A typed line's note says what it asks for (``explain_command``); a server
+        line's, what the answer says (``explain_response``, given the command it
+        answers), for the answer's status lines only, never for a message's lines. A
+        line typed after a ``+`` continuation goes on with the command before it, so
+        the next answer is still that command's.
         """
         notes = [""] * len(rows)
         command = ""  # the typed line the server's next answer answers
@@ -145,9 +167,9 @@ class RetrievalProtocol:
                 i += 1
                 continue
             if direction == "C":
+                notes[i] = self.explain_command(text)
                 if not continuing:
                     command = text
-                    notes[i] = self.explain_command(text)
                 i += 1
                 continue
             end = i  # one answer: the server's lines up to the next typed line
