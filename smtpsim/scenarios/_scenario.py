@@ -42,8 +42,9 @@ __all__ = ["LIBRARY_ORDER", "Scenario", "library_names", "list_scenarios", "load
 #: The library in teaching order: from one organisation to the wider Internet and its
 #: failures. Files not named here follow, alphabetically.
 LIBRARY_ORDER = (
-    "classic", "cross-domain", "smarthost", "mx-failover", "greylisting", "unknown-user",
-    "relay-denied", "mail-loop", "bulk-relay", "api-gateway", "null-mx", "sms-gateway",
+    "classic", "pop-vs-imap", "cross-domain", "smarthost", "mx-failover", "greylisting",
+    "unknown-user", "relay-denied", "mail-loop", "bulk-relay", "api-gateway", "null-mx",
+    "sms-gateway",
 )
 
 #: Options of an MTA (and of an MSA or gateway) passed straight to its constructor.

@@ -94,6 +94,7 @@ def fetch_session(world: World, client: str, host: str, protocol: str, user: str
     base = now = world.now
     world.record(SessionOpened(base, host, client, sid, _PORTS[protocol]))
     line_event = _LINES[protocol]
+    mailbox = service.mailbox_of(user)
     happened = _by_flight(dialog)
     # What the server did in a flight is recorded after the flight's last answer line
     # (after the whole message, for a RETR).
@@ -106,7 +107,7 @@ def fetch_session(world: World, client: str, host: str, protocol: str, user: str
         world.record(line_event(now, host, client, sid, line.dir, line.line, line.state))
         if last.get(line.flight) == i:
             for event in happened.pop(line.flight, []):
-                _record_event(world, host, client, protocol, user, event)
+                _record_event(world, host, client, protocol, user, event, mailbox)
     end = base + 2 * (dialog.lines[-1].flight if dialog.lines else 0) * latency
     if end > now:
         yield world.timeout(end - now)
@@ -137,13 +138,13 @@ def _by_flight(dialog: Dialog) -> dict[int, list[object]]:
 
 
 def _record_event(world: World, host: str, client: str, protocol: str, user: str,
-                  event: object) -> None:
+                  event: object, mailbox: str) -> None:
     """The trace event for what the server did to the mailbox, if anything: a whole
     message sent (not POP3's TOP, nor IMAP's header-only fetches), messages removed,
     flags changed."""
     if ((isinstance(event, pop3.Retrieved) and event.top is None)
             or (isinstance(event, imap.Retrieved) and event.whole)):
-        world.record(Fetched(world.now, host, event.key, client, protocol, user))
+        world.record(Fetched(world.now, host, event.key, client, protocol, user, mailbox))
     elif isinstance(event, (pop3.Updated, imap.Expunged)):
         for key in event.keys:
             world.record(Removed(world.now, host, key, client, protocol, user))

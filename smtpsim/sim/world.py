@@ -160,3 +160,6 @@ class MailboxService(Protocol):
 
     def serves(self, protocol: str) -> bool:
         """Whether it answers ``protocol`` (``"POP3"`` or ``"IMAP"``)."""
+
+    def mailbox_of(self, user: str) -> str:
+        """The name of the mailbox node the account ``user`` reads (``""`` if none)."""

@@ -338,7 +338,8 @@ class NetworkDescribed(TraceEvent):
 @dataclass(frozen=True, slots=True)
 class Fetched(TraceEvent):
     """``peer`` (a user agent) downloaded message ``msg`` from the mailbox server
-    ``node`` with ``protocol`` (``"POP3"`` or ``"IMAP"``), logged in as ``user``.
+    ``node`` with ``protocol`` (``"POP3"`` or ``"IMAP"``), logged in as ``user``, out
+    of the mailbox node ``mailbox`` (``mailbox:alice@example.com``; ``""`` if unknown).
     The message stays in the mailbox unless a :class:`Removed` follows."""
 
     kind: ClassVar[str] = "fetched"
@@ -346,6 +347,7 @@ class Fetched(TraceEvent):
     peer: str
     protocol: str
     user: str
+    mailbox: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -526,6 +526,8 @@ class Outcome:
     path: tuple[str, ...]
     seconds: float
     detail: str = ""
+    #: Who read it from the mailbox afterwards: ``(user agent, protocol)``, in order.
+    read_by: tuple[tuple[str, str], ...] = ()
 
 
 def summarize(events: Iterable[TraceEvent]) -> list[Outcome]:
@@ -533,6 +535,7 @@ def summarize(events: Iterable[TraceEvent]) -> list[Outcome]:
     injected: dict[tuple[str, str], tuple[float, str]] = {}
     paths: dict[tuple[str, str], list[str]] = {}
     final: dict[tuple[str, str], tuple[str, float, str, str | None]] = {}
+    reads: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (msg, mailbox) -> readers
     for e in events:
         if isinstance(e, Injected):
             for r in e.recipients:
@@ -549,13 +552,18 @@ def summarize(events: Iterable[TraceEvent]) -> list[Outcome]:
         elif isinstance(e, GaveUp):
             for r in e.recipients:
                 final.setdefault((e.msg, r), ("queued", e.t, f"at {e.node}: {e.reason}", None))
+        elif isinstance(e, Fetched):
+            readers = reads.setdefault((e.msg, e.mailbox), [])
+            if (e.peer, e.protocol) not in readers:
+                readers.append((e.peer, e.protocol))
     out = []
     for key, (t0, _) in injected.items():
         outcome, t1, detail, mda = final.get(key, ("unknown", t0, "no outcome recorded", None))
         path = paths.get(key, [])
         if mda is not None:
             path = [*path, *([] if path and path[-1] == mda else [mda]), detail]
-        out.append(Outcome(key[0], key[1], outcome, tuple(path), t1 - t0, detail))
+        read_by = tuple(reads.get((key[0], detail), ())) if mda is not None else ()
+        out.append(Outcome(key[0], key[1], outcome, tuple(path), t1 - t0, detail, read_by))
     return out
 
 
@@ -676,6 +684,9 @@ def format_summary(outcomes: Iterable[Outcome]) -> str:
         lines.append(f"  {o.msg} -> {o.recipient}: {o.outcome.upper()} after "
                      f"{_duration(o.seconds)}")
         lines.append(f"      path: {' -> '.join(o.path)}")
+        if o.read_by:
+            lines.append("      read by " + ", ".join(f"{ua} via {protocol}"
+                                                     for ua, protocol in o.read_by))
         if o.outcome != "delivered":
             lines.append(f"      {o.detail}")
     return "\n".join(lines) + "\n"

@@ -61,6 +61,11 @@ class MailboxServer(Node):
         """Whether it answers ``protocol`` (``"POP3"`` or ``"IMAP"``)."""
         return protocol in self.protocols
 
+    def mailbox_of(self, user: str) -> str:
+        """The name of the mailbox node the account ``user`` reads (``""`` if none)."""
+        box = self.mailboxes.get(user)
+        return box.name if box is not None else ""
+
     def peers(self) -> list[tuple[str, int, str]]:
         return [(box.name, 0, "local") for box in self.mailboxes.values()]
 
