@@ -10,25 +10,31 @@ from sim_worlds import two_domains
 from test_scenarios_retrieval import spec as pickup_spec
 
 import smtpsim.sim.retrieval_console
+from smtpsim import imap
 from smtpsim.mailstore import Accounts
 from smtpsim.pop3 import State
 from smtpsim.scenarios import load
 from smtpsim.sim import (
     RETRIEVAL_PROTOCOLS,
     ConsoleSession,
+    Happened,
     Network,
     RetrievalConsoleSession,
+    RetrievalProtocol,
     retrieval_protocol,
 )
 from smtpsim.sim.agents.mailbox_server import PORTS
 from smtpsim.sim.retrieval_console import outside_literals
 from smtpsim.trace import (
     Fetched,
+    Flagged,
+    ImapLine,
     Pop3Line,
     Removed,
     SessionClosed,
     SessionOpened,
     check_conservation,
+    summarize,
 )
 
 
@@ -86,8 +92,11 @@ def test_a_typed_pop3_session_reads_and_deletes_real_mail_on_a_network() -> None
     [removed] = net.trace.of(Removed)
     assert fetched.msg == removed.msg == box_key(net)
     assert (fetched.peer, fetched.user, fetched.protocol) == ("student-pc", "alice", "POP3")
+    assert fetched.mailbox == "mailbox:alice@example.com"
     assert pop.fetched == pop.removed == [fetched.msg]
     assert check_conservation(net.trace) == []
+    [outcome] = summarize(net.trace)
+    assert outcome.read_by == (("student-pc", "POP3"),)
 
 
 def box_key(net: Network) -> str:
@@ -265,3 +274,54 @@ def test_the_examples_in_the_docstrings_hold() -> None:
 def test_the_content_of_literals_is_not_the_server_s_words(answer: list[str],
                                                            marks: list[bool]) -> None:
     assert outside_literals(answer) == marks
+
+
+# ---------------------------------------------------------------------------------
+# IMAP, plugged in as one more entry: the console itself does not change.
+
+
+def imap_entry() -> RetrievalProtocol:
+    """The IMAP entry, as the table will hold it (the table's own once it has one)."""
+    if "IMAP" in RETRIEVAL_PROTOCOLS:
+        return RETRIEVAL_PROTOCOLS["IMAP"]
+
+    def happened(event: object) -> Happened:
+        if isinstance(event, imap.LoggedIn):
+            return Happened(user=event.user)
+        if isinstance(event, imap.Retrieved) and event.whole:
+            return Happened(fetched=(event.key,))
+        if isinstance(event, imap.Expunged):
+            return Happened(removed=event.keys)
+        if isinstance(event, imap.FlagsChanged):
+            return Happened(flagged=((event.key, event.flags),))
+        return Happened()
+
+    return RetrievalProtocol(
+        name="IMAP", port=143, hostname="imap.example.com", server=imap.ImapServer,
+        explain_command=imap.explain_command, explain_response=imap.explain_response,
+        happened=happened, line_event=ImapLine, example="a1 LOGIN {user} password",
+        command_name=lambda line: line.split(" ")[1].upper() if " " in line else "")
+
+
+def test_imap_is_one_more_entry_in_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(RETRIEVAL_PROTOCOLS, "IMAP", imap_entry())
+    net = delivered_world()  # pop.example.com serves POP3 and IMAP
+    box = net.nodes["mailbox:alice@example.com"]
+    session = RetrievalConsoleSession(net, protocol="imap")
+    assert session.port == 143 and session.greeting[0].startswith("* OK")
+    rows = dialog(session, "a1 LOGIN alice {10}")
+    assert session.continuing  # "+ ": send the literal's 10 octets
+    rows += dialog_lines(session, "wonderland", "a2 SELECT INBOX", "a3 FETCH 1 BODY[]",
+                         "a4 STORE 1 +FLAGS (\\Deleted)", "a5 EXPUNGE", "a6 LOGOUT")
+    assert session.closed and session.user == "alice" and box.messages == []
+    notes = dict(zip(rows, RETRIEVAL_PROTOCOLS["IMAP"].explain_rows(rows)))
+    assert notes[("S", "a1 OK logged in as alice")].endswith("the command LOGIN worked.")
+    assert notes[("S", "a3 OK FETCH completed")].endswith("the command FETCH worked.")
+    assert notes[("S", "Subject: Test message")] == ""  # inside the literal: content
+    [fetched] = net.trace.of(Fetched)
+    [removed] = net.trace.of(Removed)
+    assert fetched.protocol == removed.protocol == "IMAP" and fetched.msg == removed.msg
+    assert [f.flags for f in net.trace.of(Flagged)][-1] == ("\\Deleted", "\\Seen")
+    assert check_conservation(net.trace) == []
+    assert {e.kind for e in net.trace if getattr(e, "session", "") == session.session} \
+        == {"session-open", "imap", "session-close"}

@@ -25,10 +25,11 @@ Rules this module keeps:
   then the line belongs to the command before it, and its answer is that command's.
 * On a network, what a session did to the mailbox is recorded as it happens, with the
   events a simulated fetch records (:class:`~smtpsim.trace.Fetched` for a message
-  downloaded whole, :class:`~smtpsim.trace.Removed` when it leaves the mailbox), so the
-  conservation check and the Stepper see the student's session too. A console over
-  bare :class:`~smtpsim.mailstore.Accounts` has no network messages to speak of: its
-  trace holds the dialog only.
+  downloaded whole, :class:`~smtpsim.trace.Removed` when it leaves the mailbox,
+  :class:`~smtpsim.trace.Flagged` when IMAP sets its flags), so the conservation
+  check, the summary ("read by student-pc via POP3") and the Stepper see the student's
+  session too. A console over bare :class:`~smtpsim.mailstore.Accounts` has no
+  network messages to speak of: its trace holds the dialog only.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ..mailstore import Accounts
 from ..trace import (
     DialogLine,
     Fetched,
+    Flagged,
     Pop3Line,
     Removed,
     SessionClosed,
@@ -68,11 +70,13 @@ class ServerFactory(Protocol):
 class Happened:
     """What one event of a server engine did, in the words the trace uses: a login
     (``user``), messages sent whole to the client (``fetched``, their keys), messages
-    removed from the mailbox (``removed``, their keys). Most events did none of these."""
+    removed from the mailbox (``removed``, their keys), messages whose flags are now
+    these (``flagged``: ``(key, flags)`` pairs; IMAP). Most events did none of these."""
 
     user: str = ""
     fetched: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    flagged: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 def first_word(line: str) -> str:
@@ -408,12 +412,16 @@ class RetrievalConsoleSession:
             self.user = did.user or self.user
             self.fetched += did.fetched
             self.removed += did.removed
-            if self.network is not None:  # only a network's messages have trace ids
-                now, name = self._now(), self.protocol.name
+            if self.node is not None:  # only a network's messages have trace ids
+                now, name, user = self._now(), self.protocol.name, self.user
+                box = self.node.mailbox_of(user)
                 for key in did.fetched:
-                    self._record(Fetched(now, self.host, key, self.client, name, self.user))
+                    self._record(Fetched(now, self.host, key, self.client, name, user, box))
                 for key in did.removed:
-                    self._record(Removed(now, self.host, key, self.client, name, self.user))
+                    self._record(Removed(now, self.host, key, self.client, name, user))
+                for key, flags in did.flagged:
+                    self._record(Flagged(now, self.host, key, self.client, name, user,
+                                         tuple(sorted(flags))))
         if self.closed:
             why = reason or ("QUIT" if self._command == "QUIT" else "closed by the server")
             self._record(SessionClosed(self._now(), self.host, self.client, self.session,
