@@ -3,7 +3,8 @@
 * :class:`Stepper` steps through a finished trace: transcript, topology, envelope,
   headers and queues move together, each a pure function of ``(trace, index)``.
 * :class:`Console` is telnet in a notebook: type SMTP to a simulated server and see
-  what each reply means; then open the accepted message in a Stepper.
+  what each reply means; then open the accepted message in a Stepper. On a mailbox
+  server (``protocol="POP3"``) the student picks the mail up again by hand.
 * :class:`ScenarioPicker` runs a ready scenario with faults switched on
   (:func:`apply_faults`) and steps through the result.
 
