@@ -311,7 +311,10 @@ class MaildirAccounts:
         if unknown and self.catch_all is not None:
             self.catch_all.add(data)
         if self.on_change is not None:
-            self.on_change()
+            try:
+                self.on_change()
+            except Exception:  # stored already: a failed announcement must not make it 451
+                log.exception("announcing new mail failed")
 
 
 def _wire_form(data: bytes) -> bytes:
