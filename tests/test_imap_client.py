@@ -141,7 +141,10 @@ def test_explanations_cover_each_kind_of_line():
     assert explain_command("DONE") == "Ends IDLE."
     assert "new mail" in explain_response("* 4 EXISTS")
     assert "moves down by one" in explain_response("* 2 EXPUNGE")
-    assert "UIDs the client remembers" in explain_response("* OK [UIDVALIDITY 3] UIDs valid")
+    assert explain_response("* OK [UIDVALIDITY 3] UIDs valid").startswith(
+        "Untagged OK [UIDVALIDITY]: if this number changed, the UIDs the client remembers")
+    assert explain_response("* 3 EXISTS") == (
+        "Untagged: the mailbox holds 3 messages now (a higher count than before: new mail).")
     assert explain_response("a2 NO [AUTHENTICATIONFAILED] invalid", "LOGIN").startswith(
         "Tagged NO for a2: refused: the command LOGIN was understood")
     assert explain_response("+ go ahead").startswith("Continuation")
@@ -176,13 +179,18 @@ def test_random_bytes_get_responses_only(pieces):
     server.receive_data(b"")
     out = server.data_to_send()
     assert server.state is State.LOGOUT
-    # Every line the server wrote is a response: tagged, untagged, a continuation,
-    # or a line inside a literal it announced.
-    literal = 0
-    for line in out.split(b"\r\n")[:-1]:
-        if literal > 0:
-            literal -= len(line) + 2
-            continue
-        assert line[:2] in (b"* ", b"+ ") or line.split(b" ")[1] in (b"OK", b"NO", b"BAD"), line
+    # Every line the server wrote is a response (tagged, untagged, or a continuation
+    # request), except the octets of a literal it announced and the rest of the line
+    # that announced it, which goes on after them.
+    pos, going_on = 0, False
+    while pos < len(out):
+        end = out.index(b"\r\n", pos)
+        line = out[pos:end]
+        if not going_on:
+            words = line.split(b" ")
+            assert words[0] in (b"*", b"+") or words[1:2] in ([b"OK"], [b"NO"], [b"BAD"]), line
         if line.endswith(b"}"):
-            literal = int(line.rpartition(b"{")[2][:-1])
+            pos = end + 2 + int(line.rpartition(b"{")[2][:-1])
+            going_on = True
+        else:
+            pos, going_on = end + 2, False

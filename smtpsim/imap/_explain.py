@@ -126,7 +126,7 @@ def explain_response(line: str, command: str = "") -> str:
     known (``SELECT``), to name it in the explanation.
 
     >>> explain_response("* 3 EXISTS")
-    'Untagged: how many messages the mailbox holds now (more than before: new mail) (3).'
+    'Untagged: the mailbox holds 3 messages now (a higher count than before: new mail).'
     """
     if line.startswith("+"):
         return ("Continuation: the server waits for more from the client (a literal's "
@@ -137,23 +137,36 @@ def explain_response(line: str, command: str = "") -> str:
     if len(words) > 1 and words[1] in _STATUS:
         name = f"{command} " if command else ""
         text = f"Tagged {words[1]} for {words[0]}: " + _STATUS[words[1]].format(name=name)
-        return text + _code(words[2:]) + "."
+        code = _code(words[2:])
+        return text + (f"; {code}" if code else "") + "."
     return "A line of a message (or other text) sent as a literal, inside the response."
+
+
+#: What an untagged response about a number says, with the number put in.
+_NUMBERED = {
+    "EXISTS": "the mailbox holds {n} messages now (a higher count than before: new mail)",
+    "RECENT": "{n} messages are new since the last session (IMAP4rev1 only)",
+    "EXPUNGE": "message {n} is gone; every message after it moves down by one",
+    "FETCH": "data about message {n} (its flags, parts of its text ...)",
+}
 
 
 def _untagged(words: list[str]) -> str:
     keyword = words[1].upper()
     if keyword.isdigit() and len(words) > 2:  # * 3 EXISTS, * 2 FETCH (...)
-        kind = words[2].upper()
-        meaning = UNTAGGED.get(kind, "data about a message")
-        return f"Untagged: {meaning} ({words[1]})."
+        template = _NUMBERED.get(words[2].upper(), "data about message {n}")
+        return f"Untagged: {template.format(n=words[1])}."
+    code = _code(words[2:])
+    if code and keyword in ("OK", "NO", "BAD"):  # * OK [UIDVALIDITY 3] ...
+        return f"Untagged {keyword} {code}."
     meaning = UNTAGGED.get(keyword, "data the server sends")
-    return f"Untagged: {meaning}" + _code(words[2:]) + "."
+    return f"Untagged: {meaning}" + (f"; {code}" if code else "") + "."
 
 
 def _code(rest: list[str]) -> str:
+    """``[NAME]: meaning`` for a response code at the start of ``rest``, or ``""``."""
     if not rest or not rest[0].startswith("["):
         return ""
     name = rest[0].strip("[]").upper()
     meaning = RESPONSE_CODES.get(name)
-    return f"; [{name}]: {meaning}" if meaning else ""
+    return f"[{name}]: {meaning}" if meaning else ""
