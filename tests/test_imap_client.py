@@ -148,7 +148,7 @@ def test_explanations_cover_each_kind_of_line():
     assert explain_response("a2 NO [AUTHENTICATIONFAILED] invalid", "LOGIN").startswith(
         "Tagged NO for a2: refused: the command LOGIN was understood")
     assert explain_response("+ go ahead").startswith("Continuation")
-    assert explain_response("Subject: hi").startswith("A line of a message")
+    assert explain_response(" FLAGS (\\Seen))").startswith("The rest of the response")
 
 
 bodies = st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n",

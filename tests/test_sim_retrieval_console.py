@@ -10,17 +10,14 @@ from sim_worlds import two_domains
 from test_scenarios_retrieval import spec as pickup_spec
 
 import smtpsim.sim.retrieval_console
-from smtpsim import imap
 from smtpsim.mailstore import Accounts
 from smtpsim.pop3 import State
 from smtpsim.scenarios import load
 from smtpsim.sim import (
     RETRIEVAL_PROTOCOLS,
     ConsoleSession,
-    Happened,
     Network,
     RetrievalConsoleSession,
-    RetrievalProtocol,
     retrieval_protocol,
 )
 from smtpsim.sim.agents.mailbox_server import PORTS
@@ -28,7 +25,6 @@ from smtpsim.sim.retrieval_console import outside_literals
 from smtpsim.trace import (
     Fetched,
     Flagged,
-    ImapLine,
     Pop3Line,
     Removed,
     SessionClosed,
@@ -65,10 +61,10 @@ def test_a_typed_pop3_session_reads_and_deletes_real_mail_on_a_network() -> None
     assert pop.greeting == ["+OK pop.example.com POP3 server ready"]
     assert pop.send_line("STAT")[0].startswith("-ERR")  # not logged in yet
     assert pop.send_line("USER alice") == ["+OK send your password"]
-    assert pop.send_line("PASS wonderland")[0].startswith("+OK logged in as alice, 1 messages")
+    assert pop.send_line("PASS wonderland")[0].startswith("+OK logged in as alice, 1 message")
     assert pop.user == "alice" and pop.state is State.TRANSACTION
     assert pop.send_line("STAT") == [f"+OK 1 {len(stored)}"]
-    assert pop.send_line("LIST") == [f"+OK 1 messages ({len(stored)} octets)",
+    assert pop.send_line("LIST") == [f"+OK 1 message ({len(stored)} octets)",
                                      f"1 {len(stored)}", "."]
     retr = pop.send_line("RETR 1")
     assert retr[0] == f"+OK {len(stored)} octets" and retr[-1] == "."
@@ -280,31 +276,7 @@ def test_the_content_of_literals_is_not_the_server_s_words(answer: list[str],
 # IMAP, plugged in as one more entry: the console itself does not change.
 
 
-def imap_entry() -> RetrievalProtocol:
-    """The IMAP entry, as the table will hold it (the table's own once it has one)."""
-    if "IMAP" in RETRIEVAL_PROTOCOLS:
-        return RETRIEVAL_PROTOCOLS["IMAP"]
-
-    def happened(event: object) -> Happened:
-        if isinstance(event, imap.LoggedIn):
-            return Happened(user=event.user)
-        if isinstance(event, imap.Retrieved) and event.whole:
-            return Happened(fetched=(event.key,))
-        if isinstance(event, imap.Expunged):
-            return Happened(removed=event.keys)
-        if isinstance(event, imap.FlagsChanged):
-            return Happened(flagged=((event.key, event.flags),))
-        return Happened()
-
-    return RetrievalProtocol(
-        name="IMAP", port=143, hostname="imap.example.com", server=imap.ImapServer,
-        explain_command=imap.explain_command, explain_response=imap.explain_response,
-        happened=happened, line_event=ImapLine, example="a1 LOGIN {user} password",
-        command_name=lambda line: line.split(" ")[1].upper() if " " in line else "")
-
-
-def test_imap_is_one_more_entry_in_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(RETRIEVAL_PROTOCOLS, "IMAP", imap_entry())
+def test_imap_is_one_more_entry_in_the_table() -> None:
     net = delivered_world()  # pop.example.com serves POP3 and IMAP
     box = net.nodes["mailbox:alice@example.com"]
     session = RetrievalConsoleSession(net, protocol="imap")

@@ -139,7 +139,10 @@ def explain_response(line: str, command: str = "") -> str:
         text = f"Tagged {words[1]} for {words[0]}: " + _STATUS[words[1]].format(name=name)
         code = _code(words[2:])
         return text + (f"; {code}" if code else "") + "."
-    return "A line of a message (or other text) sent as a literal, inside the response."
+    # The octets of a literal are content, not the server's words: callers leave them
+    # out (see smtpsim.sim.retrieval_console.outside_literals). What else is left is the rest of the line
+    # that announced the literal, after its octets: `` FLAGS (\\Seen))``.
+    return "The rest of the response, after the octets of the literal it carried."
 
 
 #: What an untagged response about a number says, with the number put in.

@@ -39,12 +39,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from .. import pop3
+from .. import imap, pop3
 from ..mailstore import Accounts
 from ..trace import (
     DialogLine,
     Fetched,
     Flagged,
+    ImapLine,
     Pop3Line,
     Removed,
     SessionClosed,
@@ -214,13 +215,46 @@ def _pop3_happened(event: object) -> Happened:
     return Happened()
 
 
-#: The retrieval protocols a console can speak, by name. IMAP joins with its entry.
+# ---------------------------------------------------------------------------------
+# IMAP (RFC 9051)
+# ---------------------------------------------------------------------------------
+
+
+def _imap_command_name(line: str) -> str:
+    """An IMAP command names itself second, after its tag: ``"a3 FETCH 1 BODY[]"`` ->
+    ``"FETCH"`` (``"UID FETCH"`` is a FETCH too, by UID)."""
+    words = line.split(" ")
+    if len(words) < 2:
+        return ""  # DONE, or an AUTHENTICATE answer
+    if words[1].upper() == "UID" and len(words) > 2:
+        return words[2].upper()
+    return words[1].upper()
+
+
+def _imap_happened(event: object) -> Happened:
+    if isinstance(event, imap.LoggedIn):
+        return Happened(user=event.user)
+    if isinstance(event, imap.Retrieved) and event.whole:  # not a header, not a part
+        return Happened(fetched=(event.key,))
+    if isinstance(event, imap.Expunged):
+        return Happened(removed=event.keys)
+    if isinstance(event, imap.FlagsChanged):
+        return Happened(flagged=((event.key, event.flags),))
+    return Happened()
+
+
+#: The retrieval protocols a console can speak, by name.
 RETRIEVAL_PROTOCOLS: dict[str, RetrievalProtocol] = {
     "POP3": RetrievalProtocol(
         name="POP3", port=110, hostname="pop.example.com", server=pop3.Pop3Server,
         explain_command=pop3.explain_command, explain_response=pop3.explain_response,
         happened=_pop3_happened, line_event=Pop3Line, example="USER {user}",
         status_lines=_pop3_status_lines),
+    "IMAP": RetrievalProtocol(
+        name="IMAP", port=143, hostname="imap.example.com", server=imap.ImapServer,
+        explain_command=imap.explain_command, explain_response=imap.explain_response,
+        happened=_imap_happened, line_event=ImapLine, example="a1 LOGIN {user} password",
+        command_name=_imap_command_name),
 }
 
 
