@@ -166,7 +166,7 @@ def test_dele_marks_and_only_quit_removes(accounts):
     assert say(server, "STAT") == ["+OK 1 19"]  # marked messages are not counted
     assert say(server, "RETR 1") == ["-ERR message 1 is marked for deletion"]
     assert say(server, "DELE 1") == ["-ERR message 1 is marked for deletion"]
-    assert say(server, "LIST") == ["+OK 1 messages (19 octets)", "2 19", "."]
+    assert say(server, "LIST") == ["+OK 1 message (19 octets)", "2 19", "."]
     assert say(server, "QUIT") == ["+OK pop.example.com POP3 server signing off "
                                    "(1 deleted, 1 left)"]
     assert server.state is State.UPDATE and server.closed

@@ -213,7 +213,7 @@ def test_send_by_smtp_then_fetch_and_delete_by_pop3_on_one_network() -> None:
     assert "telnet pop.example.com 110  (state: TRANSACTION)" in html
     assert notes_after(html, "S: +OK pop.example.com POP3 server ready") \
         == "Yes: the server is ready and waits for you to log in."
-    assert notes_after(html, "S: +OK 1 messages") .startswith("Yes: one line per message")
+    assert notes_after(html, "S: +OK 1 message") .startswith("Yes: one line per message")
     size = len(box.messages[0])
     assert notes_after(html, f"S: +OK {size} octets") \
         == "Yes: the message follows, dot-stuffed, ended by a lone dot."
@@ -296,7 +296,7 @@ def test_a_scenario_is_run_before_its_mail_is_fetched() -> None:
     c = Console(spec, protocol="POP3")
     assert c.host == "pop.example.com"
     c.send("USER alice")
-    assert c.send("PASS wonderland")[0].startswith("+OK logged in as alice, 1 messages")
+    assert c.send("PASS wonderland")[0].startswith("+OK logged in as alice, 1 message")
     assert "Subject: Lunch?" in c.send("RETR 1")
     smtp = Console(spec)  # for SMTP the same scenario is only built: no mail yet
     assert smtp.protocol == "SMTP" and smtp.host == "smtp.example.org"  # its entry

@@ -88,7 +88,8 @@ def explain_response(line: str, command: str = "") -> str:
 def _what_ok_says(rest: str, command: str) -> str:
     words = rest.split()
     if command == "STAT" and len(words) >= 2 and words[0].isdigit() and words[1].isdigit():
-        return f"the maildrop holds {words[0]} messages, {words[1]} octets in all."
+        noun = "message" if words[0] == "1" else "messages"
+        return f"the maildrop holds {words[0]} {noun}, {words[1]} octets in all."
     # ``LIST 2`` is answered ``+OK 2 410``: one message, two words. ``LIST`` alone is
     # answered ``+OK 2 messages (820 octets)`` and the listing follows.
     if command in ("LIST", "UIDL") and len(words) == 2 and words[0].isdigit():

@@ -252,7 +252,7 @@ class Pop3Server:
         self.state = State.TRANSACTION
         count, octets = self._totals()
         self._events.append(LoggedIn(user, mechanism, count))
-        self._reply(f"+OK logged in as {user}, {count} messages ({octets} octets)")
+        self._reply(f"+OK logged in as {user}, {_messages(count)} ({octets} octets)")
 
     # TRANSACTION ----------------------------------------------------------------------
 
@@ -321,7 +321,7 @@ class Pop3Server:
                 self._reply(f"+OK {found[0]} {describe(found[1])}")
             return
         count, octets = self._totals()
-        self._reply(f"+OK {count} messages ({octets} octets)" if command == "LIST"
+        self._reply(f"+OK {_messages(count)} ({octets} octets)" if command == "LIST"
                     else "+OK unique ids follow")
         for n, message in enumerate(self._messages, 1):
             if n not in self._marked:
@@ -377,7 +377,7 @@ class Pop3Server:
             self._events.append(Marked(message.uid, message.key, marked=False))
         self._marked.clear()
         count, octets = self._totals()
-        self._reply(f"+OK maildrop has {count} messages ({octets} octets)")
+        self._reply(f"+OK maildrop has {_messages(count)} ({octets} octets)")
 
     def _do_noop(self, argument: str) -> None:
         self._reply("+OK")
@@ -400,6 +400,11 @@ class Pop3Server:
         left = len(self._maildrop)
         self._reply(f"+OK {self.hostname} POP3 server signing off "
                     f"({len(removed)} deleted, {left} left)")
+
+
+def _messages(count: int) -> str:
+    """``"1 message"``, ``"2 messages"``: the human part of an answer, in English."""
+    return f"{count} message" if count == 1 else f"{count} messages"
 
 
 def _first_lines(body: bytes, count: int) -> bytes:
