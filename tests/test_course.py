@@ -41,6 +41,7 @@ RIGHT: dict[str, list[Any]] = {
     ],
     "check_client_action": ["retry", "Retry later", "try again later"],
     "check_out_of_sequence_reply": [503, "503"],
+    "check_exists_after_pop3": [0, "0", " 0 ", "* 0 EXISTS"],
 }
 
 WRONG: dict[str, list[Any]] = {
@@ -79,6 +80,7 @@ WRONG: dict[str, list[Any]] = {
     ],
     "check_client_action": ["bounce", "give up", "maybe", 452],
     "check_out_of_sequence_reply": [500, 250, 550, "oops", 42],
+    "check_exists_after_pop3": [2, 1, "* 2 EXISTS", "none", 7, True],
 }
 
 

@@ -16,7 +16,8 @@ Most exercises have one right answer and are declared as data (an ``_Exercise``,
 say for the typical wrong answers, and where in the notebook to look. The three whose
 answer is a list or a dict (notebooks 00, 01 and 06) keep a few lines of logic of their
 own. The exercises live by theme: :mod:`~smtpsim.course._dialog` (notebooks 00, 01, 07),
-:mod:`~smtpsim.course._routing` (02, 03, 04) and :mod:`~smtpsim.course._replies` (05, 06).
+:mod:`~smtpsim.course._routing` (02, 03, 04), :mod:`~smtpsim.course._replies` (05, 06)
+and :mod:`~smtpsim.course._retrieval` (08).
 
 This package is plain standard library (no matplotlib, no widgets), so it imports
 fast and can be tested alone.
@@ -41,6 +42,7 @@ from ._replies import (
     check_client_action,
     check_next_retry,
 )
+from ._retrieval import check_exists_after_pop3
 from ._routing import (
     EXERCISE_RECEIVED,
     MX_EXERCISE,
@@ -63,6 +65,7 @@ __all__ = [
     "check_client_action",
     "check_command_order",
     "check_envelope_header",
+    "check_exists_after_pop3",
     "check_first_hop",
     "check_first_mx",
     "check_hop_count",
