@@ -39,3 +39,29 @@ def test_the_pickup_filter_hides_and_shows_them():
     assert len(stepper.steps) < before - pop3 + 1
     stepper._kinds["pickup"].value = True
     assert len(stepper.steps) == before
+
+
+def test_imap_lines_are_explained_and_a_literal_is_not():
+    from smtpsim.scenarios import load
+    from smtpsim.trace import ImapLine
+
+    stepper = Stepper(load("pop-vs-imap").run())
+    steps = list(stepper.steps)
+    empty = next(i for i, e in enumerate(steps)
+                 if isinstance(e, ImapLine) and e.line == "* 0 EXISTS")
+    stepper.index = empty
+    text = plain(stepper._repr_html_())
+    assert "IMAP dialog: alice-phone → mail.example.com" in text
+    assert ("this answer * 0 EXISTS : Untagged: the mailbox holds 0 messages now" in text)
+    # Inside a BODY[] literal, the message's lines are content: the explanation is
+    # still that of the FETCH line that announced it.
+    inside = next(i for i, e in enumerate(steps)
+                  if isinstance(e, ImapLine) and e.line.startswith("Subject: Lunch"))
+    stepper.index = inside
+    text = plain(stepper._repr_html_())
+    assert "last answer * 1 FETCH : Untagged: data about message 1" in text
+    ok = next(i for i, e in enumerate(steps)
+              if isinstance(e, ImapLine) and e.line.startswith("a2 OK [READ-WRITE]"))
+    stepper.index = ok
+    html = stepper._repr_html_()
+    assert "this answer <b>a2 OK</b>: Tagged OK for a2: done: the command SELECT worked" in html

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from html import escape
 
 from ..pop3 import explain_response
+from ..sim.retrieval_console import retrieval_protocol
 from ..trace import DialogLine, TraceEvent
 from ..trace.queries import envelope_at, headers_at, queues_at, session_lines
 from ._moment import explain_reply
@@ -80,6 +81,8 @@ CSS = f"""<style>
 
 #: POP3 answers: ``+OK`` coloured as a 2xx, ``-ERR`` as a 5xx.
 _POP3 = {"+OK": _REPLY["2"], "-ERR": _REPLY["5"]}
+#: IMAP status responses (``a3 OK ...``, ``* NO ...``): OK as a 2xx, NO and BAD as a 5xx.
+_IMAP = {"OK": _REPLY["2"], "NO": _REPLY["5"], "BAD": _REPLY["5"]}
 
 
 def _colour(direction: str, text: str) -> str:
@@ -88,27 +91,34 @@ def _colour(direction: str, text: str) -> str:
     if direction == "S" and text[:1] in _REPLY and text[:3].isdigit() \
             and text[3:4] in ("", " ", "-"):
         return _REPLY[text[:1]]
-    if direction == "S" and text.split(" ", 1)[0] in _POP3:
-        return _POP3[text.split(" ", 1)[0]]
+    words = text.split(" ", 2)
+    if direction == "S" and words[0] in _POP3:
+        return _POP3[words[0]]
+    if direction == "S" and len(words) > 1 and words[1] in _IMAP:
+        return _IMAP[words[1]]
     return _CLIENT
 
 
-def _pop3_meaning(lines: Sequence[tuple[int, DialogLine]], index: int) -> str:
-    """The explanation of a POP3 dialog's latest status line, with the command it
-    answers (a RETR's message lines are not status lines: its ``+OK`` is explained)."""
-    command, answered, status, status_pos = "", "", None, -1
-    for pos, line in lines:
-        if line.dir == "C":
-            command, status = line.line.split(" ", 1)[0].upper(), None
-        elif line.line.startswith(("+OK", "-ERR")):
-            status, status_pos, answered = line.line, pos, command
-    if status is None:
+def _retrieval_meaning(lines: Sequence[tuple[int, DialogLine]], index: int,
+                       protocol: str) -> str:
+    """The explanation of a POP3 or IMAP dialog's latest answer line that has one,
+    with the command it answers. The protocol's own table (the one the Console uses)
+    says which lines are the server's words: a message's lines, a RETR's or those of an
+    IMAP literal, are content and are never explained."""
+    rows = [(line.dir, line.line) for _, line in lines]
+    notes = retrieval_protocol(protocol).explain_rows(rows)
+    latest = max((k for k, (d, _) in enumerate(rows) if d == "S" and notes[k]), default=None)
+    if latest is None:
         return ""
-    label = "this answer" if status_pos == index else "last answer"
-    word = status.split(" ", 1)[0]
+    label = "this answer" if lines[latest][0] == index else "last answer"
+    words = rows[latest][1].split(" ")
+    # The words that say what kind of answer it is: "+OK", "a3 OK", "* 3 EXISTS".
+    if protocol == "POP3" or words[0] == "+":
+        word = words[0]
+    else:
+        word = " ".join(words[:3] if len(words) > 2 and words[1].isdigit() else words[:2])
     return (f'<div class="smtpsim-explain" style="padding-left:6px">'
-            f"{label} <b>{escape(word)}</b>: "
-            f"{escape(explain_response(status, answered))}</div>")
+            f"{label} <b>{escape(word)}</b>: {escape(notes[latest])}</div>")
 
 
 def line_html(direction: str, text: str, *, current: bool = False, explain: bool = False) -> str:
@@ -148,8 +158,8 @@ def transcript_html(events: Sequence[TraceEvent], index: int, session: str | Non
         rows.append(line_html(line.dir, line.line, current=pos == index))
     replies = [ln for _, ln in lines if ln.dir == "S"]
     meaning = ""
-    if protocol == "POP3":
-        meaning = _pop3_meaning(lines, index)
+    if protocol != "SMTP":
+        meaning = _retrieval_meaning(lines, index, protocol)
     elif replies:
         last = replies[-1]
         label = "this reply" if lines[-1][0] == index and last is lines[-1][1] else "last reply"
