@@ -140,8 +140,9 @@ def explain_response(line: str, command: str = "") -> str:
         code = _code(words[2:])
         return text + (f"; {code}" if code else "") + "."
     # The octets of a literal are content, not the server's words: callers leave them
-    # out (see smtpsim.sim.retrieval_console.outside_literals). What else is left is the rest of the line
-    # that announced the literal, after its octets: `` FLAGS (\\Seen))``.
+    # out (see smtpsim.sim.retrieval_console.outside_literals). What else is left is
+    # the rest of the line that announced the literal, after its octets:
+    # `` FLAGS (\\Seen))``.
     return "The rest of the response, after the octets of the literal it carried."
 
 
