@@ -83,6 +83,7 @@ class Network:
         self._trace_ids = itertools.count(1)
         self._mid_counter = itertools.count(1)
         self._described = False
+        self._addresses: dict[str, str] = {}  # given to nodes the zone has no A record of
 
     # ------------------------------------------------------------------ building
     def add(self, node: Node) -> Node:
@@ -256,6 +257,49 @@ class Network:
         stamp = f"{d.year:04d}{d.month:02d}{d.day:02d}{d.hour:02d}{d.minute:02d}{d.second:02d}"
         return f"<{stamp}.{next(self._mid_counter)}.{self.seed}@{domain}>"
 
+    # -------------------------------------------------------------- the addresses
+    def address(self, name: str) -> str:
+        """The IPv4 address of the node ``name``.
+
+        Its A record, if the zone has one. Otherwise an address from the ranges set
+        aside for documentation (RFC 5737), given in the order the nodes were added:
+        ``203.0.113.10``, ``.11`` ... for user agents and apps (the clients),
+        ``198.51.100.10`` ... for the servers; ``192.0.2.53`` for the DNS. Received
+        headers and packet captures use the same addresses.
+        """
+        found = self.zone.lookup_a(name)
+        if found is not None:
+            return found
+        if name not in self._addresses:
+            self._give_addresses()
+        return self._addresses.get(name, "192.0.2.1")
+
+    def _give_addresses(self) -> None:
+        taken = set(self.zone.a.values()) | set(self._addresses.values())
+        pools = {"client": ("203.0.113.", 10), "server": ("198.51.100.", 10)}
+        names = [(n.name, "client" if n.kind in ("user_agent", "app") else "server")
+                 for n in self.nodes.values() if n.kind != "mailbox"]
+        names.append((self._dns_name(), "dns"))
+        for name, pool in names:
+            if name in self._addresses or self.zone.lookup_a(name) is not None:
+                continue
+            if pool == "dns" and "192.0.2.53" not in taken:
+                address = "192.0.2.53"
+            else:
+                prefix, n = pools["server" if pool == "dns" else pool]
+                while f"{prefix}{n}" in taken:
+                    n += 1
+                address = f"{prefix}{n}"
+                pools["server" if pool == "dns" else pool] = (prefix, n + 1)
+            self._addresses[name] = address
+            taken.add(address)
+
+    def _dns_name(self) -> str:
+        dns = DNS_NODE  # a scenario may have used the name for a host of its own
+        while dns in self.nodes:
+            dns = f"({dns})"
+        return dns
+
     # -------------------------------------------------------------- the topology
     def describe(self) -> NetworkDescribed:
         """The network as a trace event: nodes and the links between them."""
@@ -283,10 +327,11 @@ class Network:
         # The DNS, which every relay that routes by MX asks (port 53).
         askers = [n.name for n in self.nodes.values() if n.asks_dns()]
         if askers and (self.zone.mx or self.zone.a):
-            dns = DNS_NODE  # a scenario may have used the name for a host of its own
-            while dns in self.nodes:
-                dns = f"({dns})"
+            dns = self._dns_name()
             nodes += ((dns, "dns", ""),)
             for name in askers:
                 links[frozenset((name, dns))] = (name, dns, 53, "DNS", 0.0)
-        return NetworkDescribed(0.0, self.title, nodes, tuple(links.values()), self.title)
+        addresses = tuple((name, self.address(name)) for name, kind, _ in nodes
+                          if kind != "mailbox")
+        return NetworkDescribed(0.0, self.title, nodes, tuple(links.values()), self.title,
+                                addresses, self.start.isoformat())

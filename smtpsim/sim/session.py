@@ -82,12 +82,12 @@ def smtp_session(world: World, client: str, host: str, messages: list[Outgoing],
     server_node = world.smtp_server(host)
     if server_node is None or not world.reachable(client, host):
         yield world.timeout(2 * latency)
-        ip = world.zone.lookup_a(host) or "unknown"
+        ip = world.address(host) if world.has_node(host) else "unknown"
         why = "Connection refused" if world.has_node(host) else "Host not found"
         return SessionResult(False, error=f"connect to {host}[{ip}]:25: {why}")
     port = server_node.port
     sid = world.new_session_id()
-    ctx = SessionContext(sid, client, world.zone.lookup_a(client) or "192.0.2.1", port)
+    ctx = SessionContext(sid, client, world.address(client), port)
     server = ServerConnection(server_node.server_config())
     sender = MailSender(client, messages, auth=auth)
     # What the server accepted, in order: (the message, the 250, HELO name, ESMTP?).

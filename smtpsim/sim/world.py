@@ -81,6 +81,9 @@ class World(Protocol):
         """The wall-clock date at simulated time ``t`` (default: now)."""
 
     # -- the wires (what smtpsim.sim.session uses to reach another node) ---------------
+    def address(self, name: str) -> str:
+        """The IPv4 address of the node ``name`` (its A record, or one given to it)."""
+
     def has_node(self, name: str) -> bool:
         """Whether a node of that name exists at all (else: "Host not found")."""
 

@@ -320,14 +320,18 @@ class NetworkDescribed(TraceEvent):
     a trace (even one read back from JSON Lines) is enough to draw the topology.
 
     ``nodes`` holds ``(name, kind, domain)`` triples, where kind is one of
-    :data:`NODE_KINDS`; ``links`` holds ``(a, b, port, protocol, latency_seconds)``.
-    ``node`` is the scenario's name.
+    :data:`NODE_KINDS`; ``links`` holds ``(a, b, port, protocol, latency_seconds)``;
+    ``addresses`` ``(name, IPv4 address)`` for every node that has one (all but the
+    mailboxes); ``start`` the wall-clock date of time 0, ISO 8601 (so a capture's
+    timestamps can match the Received headers). ``node`` is the scenario's name.
     """
 
     kind: ClassVar[str] = "network"
     nodes: tuple[tuple[str, str, str], ...]
     links: tuple[tuple[str, str, int, str, float], ...]
     title: str = ""
+    addresses: tuple[tuple[str, str], ...] = ()
+    start: str = ""
 
 
 # ---------------------------------------------------------------------------
