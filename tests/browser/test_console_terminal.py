@@ -161,13 +161,13 @@ def test_a_pop3_session_typed_in_the_browser(
             page.wait_for_timeout(300)
             save_screenshot(page, "console-pop3-retr")
     text = box.inner_text()
-    assert "S: +OK logged in as alice, 1 messages" in text
+    assert "S: +OK logged in as alice, 1 message" in text
     assert "S: Subject: Lunch on Friday?" in text and "S: Return-Path: <bob@example.org>" in text
     assert "(1 deleted, 0 left)" in text
     notes = box.locator(".smtpsim-explain").all_inner_texts()
     for meaning in ("Yes: the server is ready and waits for you to log in.",
                     "Yes: now send the password with PASS.",
-                    "Yes: the maildrop holds 1 messages",
+                    "Yes: the maildrop holds 1 message",
                     "Yes: one line per message follows: its number and size in octets.",
                     "Yes: the message follows, dot-stuffed, ended by a lone dot.",
                     "Yes: the message is marked; it will be removed at QUIT.",
@@ -232,5 +232,5 @@ def test_run_all_of_notebook_07_leaves_its_consoles_open(
         pop_field.fill(line)
         pop_field.press("Enter")
         expect(pop_field).to_have_value("")
-    expect(pop).to_contain_text("S: +OK logged in as alice, 1 messages")
+    expect(pop).to_contain_text("S: +OK logged in as alice, 1 message")
     assert collect_problems(page) == []
