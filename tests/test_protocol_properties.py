@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from helpers import lines, run_server
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from smtpsim.protocol import (
@@ -147,6 +147,9 @@ _REPLY_CODES = st.sampled_from([220, 221, 235, 250, 251, 334, 354, 421, 450, 451
 
 @SETTINGS
 @given(st.lists(_REPLY_CODES, max_size=30), st.booleans(), st.booleans())
+# Found by CI: MAIL refused (450), both RCPTs "accepted" (220) and DATA answered 354
+# anyway; the client must end the DATA the server opened with the lone dot.
+@example(codes=[220, 220, 450, 220, 220, 354], pipelining=True, auth=False)
 def test_the_sender_survives_any_server_and_settles_every_recipient_once(
     codes: list[int], pipelining: bool, auth: bool
 ) -> None:

@@ -168,6 +168,11 @@ class ClientConnection:
             raise RemoteProtocolError(f"reply nobody asked for: {reply}")
         command, key = self._pending.popleft()
         self.state = next_state(self.state, key, reply.code)
+        if key == "DATA" and reply.code == 354:
+            # The server now reads the message, even where by our count it should not
+            # have said so (it accepted no MAIL or RCPT: RFC 2920 §3.1). The only way
+            # out of its DATA state is the content's lone dot, so it may be sent.
+            self.state = State.DATA
         if reply.is_success and isinstance(command, (Ehlo, Helo)):
             # A successful hello starts afresh: after HELO no extension is in use
             # (RFC 5321 §4.1.1.1), after EHLO exactly those the reply lists.

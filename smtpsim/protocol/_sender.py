@@ -240,7 +240,7 @@ class MailSender:
         if reply.code == 354 and txn.accepted:
             self._awaiting_content_reply = True
             self._out.append(self.client.send_content(txn.message.content))
-        elif reply.code == 354:  # pragma: no cover - a server that ignored RFC 2920
+        elif reply.code == 354:  # a server that ignored RFC 2920: end DATA with "."
             self._out.append(self.client.send_content(b""))
         else:
             self._settle(txn.index, txn.accepted, reply, "data")
