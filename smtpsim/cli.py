@@ -484,6 +484,9 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    type=number_type(low=0, high=MAX_SIMULATED_SECONDS,
                                     unit="simulated seconds", low_open=True),
                    help="stop at this simulated time (default: the scenario's, or the end)")
+    p.add_argument("--pcap", metavar="FILE", default=None,
+                   help="also write the run as a packet capture Wireshark opens: pcapng, "
+                        "or classic pcap if FILE ends in .pcap")
     _one_line_errors(p)
     p.set_defaults(func=cmd_run)
 
@@ -503,6 +506,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     net = scenario.build(seed=args.seed)
     run_with_progress(net, scenario.until if args.until is None else args.until)
     net.finish()
+    if args.pcap:
+        from .packets import write_capture
+
+        fmt = "pcap" if args.pcap.endswith(".pcap") else "pcapng"
+        try:
+            count = write_capture(net.trace, args.pcap, format=fmt)
+        except OSError as exc:
+            print(f"smtpsim run: cannot write {args.pcap}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"wrote {count} packets to {args.pcap} ({fmt})", file=sys.stderr)
     if args.format == "jsonl":
         net.trace.write_jsonl(sys.stdout)
         return 0
