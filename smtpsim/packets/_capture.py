@@ -144,13 +144,18 @@ class _Reader:
         self.latencies: dict[frozenset[str], float] = {}
         self.dns = "dns"
         self.open: dict[str, _Connection] = {}
-        self.ports = itertools.count(EPHEMERAL)
+        self.connections = itertools.count()
         self.dns_ids: dict[tuple[str, str, str], int] = {}
         self.next_dns_id = itertools.count(1)
         self.pending_open: dict[str, tuple[int, SessionOpened]] = {}
 
     def address(self, node: str) -> str:
         return self.addresses.get(node, "192.0.2.1")
+
+    def ephemeral_port(self) -> int:
+        """The client's port of the next connection: 49152, 49153 ... 65535, then
+        49152 again (a real host reuses them too, once a connection is long closed)."""
+        return EPHEMERAL + next(self.connections) % (65536 - EPHEMERAL)
 
     def latency(self, a: str, b: str) -> float:
         return self.latencies.get(frozenset((a, b)), _DEFAULT_LATENCY)
@@ -188,7 +193,7 @@ class _Reader:
 
     def connect(self, index: int, event: SessionOpened, kind: str) -> _Connection:
         latency = self.latency(event.peer, event.node)
-        conn = _Connection(event.peer, event.node, next(self.ports), event.port, latency,
+        conn = _Connection(event.peer, event.node, self.ephemeral_port(), event.port, latency,
                            _application(event, kind), _isn(event.session, "client"),
                            _isn(event.session, "server"))
         self.open[event.session] = conn
@@ -292,7 +297,7 @@ class _Reader:
     def refused(self, index: int, event: Deferred) -> None:
         port = _port_of(event.reply)
         latency = self.latency(event.node, event.to)
-        cport, isn = next(self.ports), _isn(f"refused-{index}", "client")
+        cport, isn = self.ephemeral_port(), _isn(f"refused-{index}", "client")
         self.emit(event.t - 2 * latency, event.node, event.to, cport, port, "S", isn, 0,
                   index=index, comment=f"SYN: {event.node} tries {event.to} port {port}")
         self.emit(event.t - latency, event.to, event.node, port, cport, "RA", 0, isn + 1,
@@ -418,7 +423,8 @@ def write_capture(events: Iterable[TraceEvent], path: str | Path | BinaryIO, *,
     events = list(events)
     base = _start(events).timestamp()
     found = packets(events)
-    frames = [(base + p.t, frame(p, ident=i + 1), p.comment) for i, p in enumerate(found)]
+    # A generator: each frame is made as it is written, so memory holds the packets only.
+    frames = ((base + p.t, frame(p, ident=i + 1), p.comment) for i, p in enumerate(found))
     writer = write_pcapng if format == "pcapng" else write_pcap
     if isinstance(path, (str, Path)):
         with open(path, "wb") as out:

@@ -21,7 +21,7 @@ reader to fill in: the checksums are computed, so Wireshark finds every packet v
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
 
 __all__ = ["ETHERTYPE_IPV4", "TCP_FLAGS", "checksum", "ethernet", "ipv4", "mac_address",
@@ -54,7 +54,7 @@ def checksum(data: bytes) -> int:
 def mac_address(ip: str) -> bytes:
     """A host's made-up hardware address: ``02:00`` (locally administered, so never a
     real vendor's) then the four bytes of its IPv4 address."""
-    return b"\x02\x00" + ipaddress.IPv4Address(ip).packed
+    return b"\x02\x00" + socket.inet_aton(ip)
 
 
 def ethernet(destination: bytes, source: bytes, payload: bytes,
@@ -74,8 +74,8 @@ def ipv4(source: str, destination: str, protocol: int, payload: bytes, *,
     """
     header = struct.pack("!BBHHHBBH4s4s", (4 << 4) | 5, 0, 20 + len(payload),
                          ident & 0xFFFF, 0x4000, ttl, protocol, 0,
-                         ipaddress.IPv4Address(source).packed,
-                         ipaddress.IPv4Address(destination).packed)
+                         socket.inet_aton(source),
+                         socket.inet_aton(destination))
     header = header[:10] + struct.pack("!H", checksum(header)) + header[12:]
     return header + payload
 
@@ -84,7 +84,7 @@ def _pseudo_header(source: str, destination: str, protocol: int, length: int) ->
     """What TCP's and UDP's checksums cover besides the segment: the addresses, the
     protocol and the length (RFC 9293 §3.1), so a packet delivered to the wrong host
     fails its check."""
-    return (ipaddress.IPv4Address(source).packed + ipaddress.IPv4Address(destination).packed
+    return (socket.inet_aton(source) + socket.inet_aton(destination)
             + struct.pack("!BBH", 0, protocol, length))
 
 
