@@ -12,6 +12,9 @@ capture file that Wireshark and tshark open and dissect like one taken on a wire
 
 * :func:`packets` - the packets of a trace, each with its layers apart (:class:`Packet`).
 * :func:`frame` - one packet as the bytes of an Ethernet frame.
+* :func:`layers`, :func:`packet_at` - one packet as layers (link, IP, TCP or UDP, the
+  application), and the packet that carries a given trace event: the Stepper's
+  layers pane.
 * :func:`write_capture` - a whole trace as a pcapng (or pcap) file, a comment on each
   packet saying what its lines mean.
 * ``_frames`` (Ethernet, IPv4, TCP, UDP, checksums), ``_dns`` (DNS messages, with
@@ -21,5 +24,7 @@ capture file that Wireshark and tshark open and dissect like one taken on a wire
 from __future__ import annotations
 
 from ._capture import MSS, Packet, frame, packets, write_capture
+from ._layers import Layer, layers, packet_at
 
-__all__ = ["MSS", "Packet", "frame", "packets", "write_capture"]
+__all__ = ["MSS", "Layer", "Packet", "frame", "layers", "packet_at", "packets",
+           "write_capture"]

@@ -85,6 +85,7 @@ class Packet:
         lines: the dialog lines it carries (or the DNS question and answer, in words).
         index: the position in the trace of the event it comes from.
         comment: what its lines mean, in plain English (a pcapng packet comment).
+        side: ``"client"`` or ``"server"`` for TCP (who sent it), ``""`` for UDP.
     """
 
     t: float
@@ -104,6 +105,21 @@ class Packet:
     lines: tuple[str, ...]
     index: int
     comment: str = ""
+    side: str = ""
+
+    @property
+    def relative_seq(self) -> int:
+        """The sequence number counted from this side's first (its SYN is 0), as
+        Wireshark shows it."""
+        return (self.seq - _isn(self.session, self.side)) & 0xFFFFFFFF if self.side else 0
+
+    @property
+    def relative_ack(self) -> int:
+        """The acknowledgement number counted from the other side's SYN."""
+        if not self.side or "A" not in self.flags:
+            return 0
+        other = "server" if self.side == "client" else "client"
+        return (self.ack - _isn(self.session, other)) & 0xFFFFFFFF
 
 
 @dataclass
@@ -164,9 +180,12 @@ class _Reader:
              seq: int, ack: int, payload: bytes = b"", *, application: str = "",
              session: str = "", lines: tuple[str, ...] = (), index: int = 0,
              comment: str = "", transport: str = "TCP") -> None:
+        # Of a connection's two ends, the client is the one on an ephemeral port.
+        side = ("client" if sport >= EPHEMERAL else "server") if transport == "TCP" and session \
+            else ""
         packet = Packet(t, src, dst, self.address(src), self.address(dst), transport, sport,
                         dport, flags, seq, ack, payload, application, session, lines,
-                        index, comment)
+                        index, comment, side)
         self.out.append((t, next(self.order), packet))
 
     # -- events ---------------------------------------------------------------------

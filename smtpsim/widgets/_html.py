@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from ..packets import Packet, layers
 from ..pop3 import explain_response
 from ..sim.retrieval_console import retrieval_protocol
 from ..trace import DialogLine, TraceEvent
@@ -254,6 +255,34 @@ def headers_html(events: Sequence[TraceEvent], index: int, msg: str | None) -> s
             rows.append(f'<div class="{cls}">{escape(text) or "&nbsp;"}</div>')
         body = f'<div class="smtpsim-wire smtpsim-headers">{"".join(rows)}</div>'
     return f'<div class="smtpsim-pane"><h4>{title}</h4>{body}</div>'
+
+
+#: The colour of each layer's bar in the layers pane (the palette's, lower to upper); the
+#: text stays dark, since orange text on white is hard to read on a projector.
+_LAYER_COLOURS = {"link": "#666666", "network": "#0072B2", "transport": "#E69F00",
+                  "application": "#009E73"}
+
+
+def layers_html(packet: Packet | None) -> str:
+    """The packet that carries the current step, layer by layer: Ethernet, IPv4, TCP or
+    UDP, then the application's lines (Wireshark's "packet details"), and what they
+    mean (the comment the capture file gives the packet)."""
+    if packet is None:
+        body = '<div class="smtpsim-note">nothing on the wire at this step</div>'
+        return f'<div class="smtpsim-pane"><h4>Packet</h4>{body}</div>'
+    rows = []
+    for layer, name, fields in layers(packet):
+        colour = _LAYER_COLOURS[layer]
+        cells = "".join(f"<div>{escape(k)}{': ' if k else ''}{escape(v)}</div>"
+                        for k, v in fields)
+        rows.append(f'<div class="smtpsim-layer" style="border-left:4px solid {colour};'
+                    f'padding-left:6px;margin-bottom:4px"><b>'
+                    f"{escape(layer)}: {escape(name)}</b>{cells}</div>")
+    meaning = (f'<div class="smtpsim-explain">{escape(packet.comment)}</div>'
+               if packet.comment else "")
+    head = (f"Packet: {escape(packet.src)} → {escape(packet.dst)} at t = {packet.t:.3f} s")
+    return (f'<div class="smtpsim-pane"><h4>{head}</h4><div class="smtpsim-wire">'
+            f'{"".join(rows)}</div>{meaning}</div>')
 
 
 def queues_html(events: Sequence[TraceEvent], index: int, msg: str | None = None) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..packets import Packet, packet_at, packets
 from ..trace import Cursor, Deferred, DialogLine, Relayed, Trace, TraceEvent, transcript
 from ..trace.queries import followed_message, message_position, network_of, session_at
 from ..viz import Travelling, topology_svg
@@ -75,6 +76,7 @@ class Stepper:
     def load(self, trace_or_network: Any, *, msg: str | None = None) -> None:
         """Show another trace (e.g. after a rerun) and go back to the first step."""
         self.events: list[TraceEvent] = events_of(trace_or_network)
+        self._packets: list[Packet] | None = None  # made when the layers pane first shows
         self.msg = msg or followed_message(self.events)
         net = network_of(self.events)
         nodes = [n for n, _, _ in net.nodes] if net else sorted({e.node for e in self.events})
@@ -173,6 +175,11 @@ class Stepper:
                                        icon="desktop", tooltip="larger text and picture",
                                        layout=w.Layout(width="auto", flex="0 0 auto"))
         self._present.add_class("smtpsim-stepper-presentation")
+        self._show_layers = w.ToggleButton(value=False, description="packets",
+                                           icon="bars",
+                                           tooltip="the packet of this step, layer by layer",
+                                           layout=w.Layout(width="auto", flex="0 0 auto"))
+        self._show_layers.add_class("smtpsim-stepper-layers-toggle")
         self._status = w.HTML(layout=w.Layout(width="100%"))
         self._status.add_class("smtpsim-stepper-status")
         w.jslink((self._play, "value"), (self._slider, "value"))
@@ -183,6 +190,7 @@ class Stepper:
         self._next.on_click(lambda _: self.step(1))
         self._slider.observe(lambda ch: setattr(self.cursor, "index", ch["new"]), "value")
         self._present.observe(self._on_presentation, "value")
+        self._show_layers.observe(self._on_layers, "value")
 
         self._kinds = {k: w.ToggleButton(value=True, description=label, icon="check",
                                          layout=w.Layout(width="auto", flex="0 0 auto"))
@@ -211,6 +219,8 @@ class Stepper:
         self._headers.add_class("smtpsim-stepper-headers")
         self._queues = w.HTML(layout=w.Layout(width="100%"))
         self._queues.add_class("smtpsim-stepper-queues")
+        self._layers = w.HTML(layout=w.Layout(width="100%"))
+        self._layers.add_class("smtpsim-stepper-layers")
 
         def pane(children: list[w.Widget], flex: str, cls: str) -> w.VBox:
             # flex-basis is the width below which panes wrap to the next row (stack);
@@ -224,7 +234,7 @@ class Stepper:
 
         wrap = {"flex_flow": "row wrap", "align_items": "center", "width": "100%"}
         controls = w.HBox([self._play, self._start, self._stop, self._speed, self._prev,
-                           self._next, self._slider, self._present],
+                           self._next, self._slider, self._show_layers, self._present],
                           layout=w.Layout(**wrap))
         controls.add_class("smtpsim-stepper-controls")
         filters = w.HBox([w.HTML("<b>show:</b>"), *self._kinds.values(), self._node],
@@ -234,9 +244,12 @@ class Stepper:
                       pane([self._transcript], "2 1 340px", "smtpsim-stepper-dialog-pane")],
                      layout=w.Layout(flex_flow="row wrap", align_items="stretch",
                                      width="100%"))
+        self._layers_pane = pane([self._layers], "1 1 320px", "smtpsim-stepper-layers-pane")
+        self._layers_pane.layout.display = "none"  # until "packets" is pressed
         bottom = w.HBox([pane([self._envelope, self._queues], "1 1 320px",
                               "smtpsim-stepper-envelope-pane"),
-                         pane([self._headers], "1 1 380px", "smtpsim-stepper-headers-pane")],
+                         pane([self._headers], "1 1 380px", "smtpsim-stepper-headers-pane"),
+                         self._layers_pane],
                         layout=w.Layout(flex_flow="row wrap", align_items="stretch",
                                         width="100%"))
         self.widget = w.VBox([w.HTML(_html.CSS), controls, self._status, filters, self._list,
@@ -260,6 +273,18 @@ class Stepper:
             self.widget.remove_class("smtpsim-presentation")
         if hasattr(self, "events"):
             self._render()
+
+    def _on_layers(self, change: dict[str, Any]) -> None:
+        self._layers_pane.layout.display = "flex" if change["new"] else "none"
+        if hasattr(self, "events"):
+            self._render()
+
+    @property
+    def packet(self) -> Packet | None:
+        """The packet that carries the current step (see :mod:`smtpsim.packets`)."""
+        if self._packets is None:
+            self._packets = packets(self.events)
+        return packet_at(self._packets, self.events, self.position)
 
     def _on_filter(self, _change: dict[str, Any]) -> None:
         for b in self._kinds.values():
@@ -291,6 +316,8 @@ class Stepper:
         self._headers.value = _html.headers_html(events, p, self.msg)
         self._queues.value = _html.queues_html(events, p, self.msg)
         self._picture.value = self.topology_svg(p)
+        if self._show_layers.value:
+            self._layers.value = _html.layers_html(self.packet)
 
     def topology_svg(self, position: int | None = None) -> str:
         """The topology picture at ``position`` in the trace (default: now), as SVG
