@@ -42,6 +42,7 @@ RIGHT: dict[str, list[Any]] = {
     "check_client_action": ["retry", "Retry later", "try again later"],
     "check_out_of_sequence_reply": [503, "503"],
     "check_exists_after_pop3": [0, "0", " 0 ", "* 0 EXISTS"],
+    "check_refused_connections": [3, "3", " 3 "],
 }
 
 WRONG: dict[str, list[Any]] = {
@@ -81,6 +82,7 @@ WRONG: dict[str, list[Any]] = {
     "check_client_action": ["bounce", "give up", "maybe", 452],
     "check_out_of_sequence_reply": [500, 250, 550, "oops", 42],
     "check_exists_after_pop3": [2, 1, "* 2 EXISTS", "none", 7, True],
+    "check_refused_connections": [1, 2, 6, "three", 0],
 }
 
 
@@ -223,3 +225,12 @@ def test_out_of_sequence_reply_agrees_with_the_engine() -> None:
         assert server.next_event() is not NEED_DATA
         replies.append(server.send(server.default_reply()))
     assert replies[-1].startswith(b"503")
+
+
+def test_the_refused_connections_answer_is_the_capture_s() -> None:
+    from smtpsim.packets import packets
+    from smtpsim.scenarios import load
+
+    found = packets(load("mx-failover").run().trace)
+    refused = [p for p in found if "R" in p.flags]
+    assert course.check_refused_connections(len(refused)) is True

@@ -15,8 +15,7 @@ def text(html: str) -> str:
 
 
 def stepper_at(name: str, test) -> smtpsim.Stepper:
-    stepper = smtpsim.Stepper(smtpsim.load(name).run())
-    stepper._show_layers.value = True
+    stepper = smtpsim.Stepper(smtpsim.load(name).run(), packets=True)
     stepper.index = next(i for i, e in enumerate(stepper.steps) if test(e))
     return stepper
 

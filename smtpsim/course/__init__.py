@@ -17,7 +17,7 @@ say for the typical wrong answers, and where in the notebook to look. The three 
 answer is a list or a dict (notebooks 00, 01 and 06) keep a few lines of logic of their
 own. The exercises live by theme: :mod:`~smtpsim.course._dialog` (notebooks 00, 01, 07),
 :mod:`~smtpsim.course._routing` (02, 03, 04), :mod:`~smtpsim.course._replies` (05, 06)
-and :mod:`~smtpsim.course._retrieval` (08).
+and :mod:`~smtpsim.course._retrieval` (08, 09).
 
 This package is plain standard library (no matplotlib, no widgets), so it imports
 fast and can be tested alone.
@@ -42,7 +42,7 @@ from ._replies import (
     check_client_action,
     check_next_retry,
 )
-from ._retrieval import check_exists_after_pop3
+from ._retrieval import check_exists_after_pop3, check_refused_connections
 from ._routing import (
     EXERCISE_RECEIVED,
     MX_EXERCISE,
@@ -74,6 +74,7 @@ __all__ = [
     "check_out_of_sequence_reply",
     "check_protocols",
     "check_rcpt_count",
+    "check_refused_connections",
     "check_reply_after_data",
 ]
 

@@ -40,3 +40,32 @@ def check_exists_after_pop3(answer: Any) -> bool:
     """Notebook 08: in *pop-vs-imap*, after the laptop's POP3 session ends with QUIT, how
     many messages does the phone's next ``SELECT INBOX`` report (``* n EXISTS``)?"""
     return _EXISTS_AFTER_POP3(answer)
+
+
+# ---------------------------------------------------------------------------
+# 09 - down the stack: the packets of a failover
+# ---------------------------------------------------------------------------
+
+_REFUSED = _Exercise(
+    where=("the capture of mx-failover in 09: list the packets with the RST flag (tshark "
+           "-Y 'tcp.flags.reset == 1', or the table of packets in the notebook)."),
+    read=_as_int,
+    unreadable="The answer is a whole number of connections.",
+    right=_one_of(3),
+    praise=("Three. smtp.example.org tried mx1 once, got RST and went on to the backup "
+            "mx2; then mx2, holding the mail, kept trying the primary on its retry "
+            "schedule, refused twice until mx1 came back and took the message."),
+    hints=(
+        (_one_of(1), "One is smtp.example.org's attempt. Who else connects to mx1.example.com "
+                     "port 25 later on, and why?"),
+        (_one_of(6), "Six is every SYN in the capture: some were answered with SYN-ACK, not "
+                     "RST."),
+        (_one_of(2), "Count smtp.example.org's attempt too, not only the backup's."),
+    ),
+)
+
+
+def check_refused_connections(answer: Any) -> bool:
+    """Notebook 09: in the capture of *mx-failover*, how many TCP connections were
+    refused (answered with RST)?"""
+    return _REFUSED(answer)

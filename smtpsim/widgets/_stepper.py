@@ -61,15 +61,18 @@ class Stepper:
         msg: the trace id of the message to follow (default: the first one written).
         presentation: start with larger text and picture (for a projector); the
             "presentation" toggle in the widget switches it too.
+        packets: start with the layers pane open (the packet of each step, layer by
+            layer); the "packets" toggle switches it too.
 
     ``Stepper(...)`` as the last line of a cell shows the widget; :meth:`step` and
     :attr:`index` drive it from code. Without a widget frontend it shows as text.
     """
 
     def __init__(self, trace_or_network: Any, *, msg: str | None = None,
-                 presentation: bool = False) -> None:
+                 presentation: bool = False, packets: bool = False) -> None:
         self._build()
         self._present.value = presentation
+        self._show_layers.value = packets
         self.load(trace_or_network, msg=msg)
 
     # ----------------------------------------------------------------- the model
