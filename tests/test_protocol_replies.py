@@ -233,3 +233,13 @@ def test_to_bytes_is_the_wire_lines_each_ended_by_crlf() -> None:
     for enhanced in (False, True):
         wire = "".join(f"{ln}\r\n" for ln in reply.to_lines(enhanced)).encode()
         assert reply.to_bytes(enhanced) == wire == reply.to_bytes(enhanced, utf8=True)
+
+
+def test_every_command_the_server_knows_is_explained():
+    from smtpsim.protocol import COMMANDS, explain_command
+
+    for line in ("EHLO me", "MAIL FROM:<a@b.c>", "rcpt to:<x@y.z>", "DATA", "QUIT",
+                 "AUTH PLAIN AGFiAGM=", "RSET", "NOOP", "HELO me", "VRFY x", "HELP"):
+        assert explain_command(line), line
+    assert explain_command("Subject: hi") == "" and explain_command("") == ""
+    assert set(COMMANDS) >= {"HELO", "EHLO", "MAIL", "RCPT", "DATA", "QUIT"}

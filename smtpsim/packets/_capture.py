@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .. import imap, pop3
-from ..protocol import explain_line
+from ..protocol import explain_command, explain_line
 from ..trace import (
     Deferred,
     DialogLine,
@@ -373,7 +373,10 @@ def _comment(application: str, lines: list[DialogLine]) -> str:
             if line.dir == "C" and line.state == "DATA" and text != ".":
                 content += 1
                 continue
-            meaning = explain_line(text) if line.dir == "S" and text[3:4] in (" ", "") else ""
+            if line.dir == "C":
+                meaning = explain_command(text)
+            else:
+                meaning = explain_line(text) if text[3:4] in (" ", "") else ""
         elif application in ("POP3", "IMAP") and line is not lines[0]:
             content += 1
             continue

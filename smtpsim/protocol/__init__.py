@@ -53,7 +53,14 @@ from ._events import (
     ServerConfig,
     ServerEvent,
 )
-from ._extensions import EXTENSIONS, explain_extension, explain_line, explain_lines
+from ._extensions import (
+    COMMANDS,
+    EXTENSIONS,
+    explain_command,
+    explain_extension,
+    explain_line,
+    explain_lines,
+)
 from ._replies import ENHANCED_EXPLANATIONS, EXPLANATIONS, Reply, ReplyReader, explain
 from ._sender import MailSender, Outgoing, RecipientResult
 from ._server import ServerConnection
@@ -73,6 +80,7 @@ from ._state import (
 
 __all__ = [
     "AUTH_DATA",
+    "COMMANDS",
     "CREDENTIALS",
     "END_OF_DATA",
     "ENHANCED_EXPLANATIONS",
@@ -120,6 +128,7 @@ __all__ = [
     "converse",
     "dot_stuff",
     "explain",
+    "explain_command",
     "explain_extension",
     "explain_line",
     "explain_lines",

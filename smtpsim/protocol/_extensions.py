@@ -22,7 +22,23 @@ from collections.abc import Sequence
 
 from ._replies import explain
 
-__all__ = ["EXTENSIONS", "explain_extension", "explain_line", "explain_lines"]
+__all__ = ["COMMANDS", "EXTENSIONS", "explain_command", "explain_extension", "explain_line",
+           "explain_lines"]
+
+#: What each command asks of the server (RFC 5321 §4.1.1; AUTH from RFC 4954).
+COMMANDS: dict[str, str] = {
+    "HELO": "the client says who it is (the old greeting: no extensions)",
+    "EHLO": "the client says who it is and asks which extensions the server offers",
+    "AUTH": "the client logs in (PLAIN: user name and password, base64-encoded)",
+    "MAIL": "a new message: this is its envelope sender, where bounces go",
+    "RCPT": "one envelope recipient of the message",
+    "DATA": "the message itself follows, ended by a line holding only a dot",
+    "RSET": "forget the message started so far",
+    "NOOP": "do nothing (keeps the connection alive)",
+    "VRFY": "does this mailbox exist? (most servers will not say)",
+    "HELP": "which commands does the server know?",
+    "QUIT": "the client is done: the server says 221 and closes",
+}
 
 #: EHLO keyword -> what it offers the client (and the RFC that defines it).
 EXTENSIONS: dict[str, str] = {
@@ -85,6 +101,16 @@ def explain_line(line: str) -> str:
     first = line[4:].split(" ", 1)[0]
     enhanced = first if first[:1] in ("2", "4", "5") and first.count(".") == 2 else None
     return explain(code, enhanced)
+
+
+def explain_command(line: str) -> str:
+    """What a client's command line asks for, or ``""`` if it is no command.
+
+    >>> explain_command("MAIL FROM:<bob@example.org>")
+    'a new message: this is its envelope sender, where bounces go'
+    """
+    verb = line.split(" ", 1)[0].split(":", 1)[0].upper()
+    return COMMANDS.get(verb, "")
 
 
 def explain_lines(lines: Sequence[str]) -> tuple[list[str], str]:
