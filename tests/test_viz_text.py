@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from viz_fixtures import bounce, classic, received_message, relay4
+from viz_fixtures import bounce, classic, pickup, received_message, relay4
 
 from smtpsim.trace import Trace
 from smtpsim.viz import text
@@ -17,6 +17,34 @@ def test_path_text() -> None:
     assert "DSN m3-dsn" in text.path_text(bounce(), "m3")
     with pytest.raises(ValueError, match="unknown message id"):
         text.path_text(Trace(), "m1")
+
+
+def test_path_text_ends_with_each_read_and_the_removal() -> None:
+    out = text.path_text(pickup(), "m4").splitlines()
+    delivered = next(i for i, ln in enumerate(out) if "delivered to alice" in ln)
+    phone = next(i for i, ln in enumerate(out)
+                 if "imap.example.com -> alice-phone: read via IMAP (from alice)" in ln)
+    laptop = next(i for i, ln in enumerate(out)
+                  if "imap.example.com -> alice-laptop: read via POP3 (from alice)" in ln)
+    removed = next(i for i, ln in enumerate(out)
+                   if "removed from imap.example.com by alice-laptop (POP3 QUIT)" in ln)
+    assert delivered < phone < laptop < removed == len(out) - 1  # in time order, last
+    assert out[phone].split()[0] == "t=30"
+    assert sum("read via" in ln for ln in out) == 2
+    assert not any("read via" in ln or "removed" in ln  # no pull half, no reads
+                   for ln in text.path_text(relay4(), "m2").splitlines())
+
+
+def test_path_text_of_pop_vs_imap_names_every_reader_once() -> None:
+    from smtpsim.scenarios import load
+
+    trace = load("pop-vs-imap").run().trace
+    for msg in ("m1", "m2"):
+        out = text.path_text(trace, msg)
+        readers = [ln.split("-> ")[1].split(":")[0] for ln in out.splitlines()
+                   if "read via" in ln]
+        assert readers == ["alice-phone", "alice-tablet", "alice-laptop"], out
+        assert out.count("removed from mail.example.com by alice-laptop (POP3 QUIT)") == 1
 
 
 def test_queue_text() -> None:

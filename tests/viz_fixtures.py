@@ -9,6 +9,9 @@ tests can check a figure against exact numbers.
 * :func:`relay4` - four SMTP hops; the MX greylists the first try (451), a retry
   five minutes later succeeds, the MDA delivers.
 * :func:`bounce` - the MX answers 550 5.1.1 to the only recipient; the MSA bounces.
+* :func:`pickup` - the pull hop: m4 is delivered to Alice's mailbox, her phone reads it
+  with IMAP (after a NO) and keeps it, her laptop downloads it with POP3 (after an
+  -ERR) and deletes it.
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ from smtpsim.trace import (
     DialogLine,
     DnsAnswer,
     DnsQuery,
+    Fetched,
+    Flagged,
+    ImapLine,
     Injected,
     MessageAccepted,
     NetworkDescribed,
+    Pop3Line,
     Queued,
     Relayed,
+    Removed,
     RetryScheduled,
     SessionClosed,
     SessionOpened,
@@ -272,6 +280,113 @@ def bounce() -> Trace:
         Bounced(1.1, "msa.example.org", "m3", "nobody@example.com", "5.1.1",
                 "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown",
                 "m3-dsn"),
+    ]
+    return build(ev)
+
+
+# ------------------------------------------------------------------------ pickup
+
+PICKUP_NET = NetworkDescribed(
+    0.0, "pickup", title="Alice picks her mail up",
+    nodes=(("bob-pc", "user_agent", "example.com"), ("msa.example.com", "msa", "example.com"),
+           ("mda.example.com", "mda", "example.com"), ("alice", "mailbox", "example.com"),
+           ("imap.example.com", "mailbox_server", "example.com"),
+           ("alice-phone", "user_agent", "example.com"),
+           ("alice-laptop", "user_agent", "example.com")),
+    links=(("bob-pc", "msa.example.com", 587, "SMTP+AUTH", 0.01),
+           ("msa.example.com", "mda.example.com", 24, "LMTP", 0.001),
+           ("mda.example.com", "alice", 0, "local", 0.0),
+           ("imap.example.com", "alice", 0, "local", 0.0),
+           ("alice-phone", "imap.example.com", 143, "IMAP", 0.01),
+           ("alice-laptop", "imap.example.com", 110, "POP3", 0.01)),
+)
+
+#: m4 as the mailbox holds it: 5 lines, one starting with a dot (POP3 stuffs it).
+PICKUP_MESSAGE = ("Subject: Minutes", "", "The minutes are attached.",
+                  ". is where the last line starts", "Bob")
+#: Its size in octets, every line with its CRLF: what {N} and "+OK N octets" say.
+PICKUP_OCTETS = sum(len(line) + 2 for line in PICKUP_MESSAGE)
+
+PICKUP_IMAP = f"""
+S: * OK [CAPABILITY IMAP4rev2] imap.example.com IMAP4rev2 server ready
+C: a1 LOGIN alice wonderland
+S: a1 OK logged in as alice
+C: a2 SELECT Archive
+S: a2 NO [NONEXISTENT] no mailbox called Archive
+C: a3 SELECT INBOX
+S: * 1 EXISTS
+S: a3 OK [READ-WRITE] SELECT completed
+C: a4 FETCH 1 (BODY[])
+S: * 1 FETCH (BODY[] {{{PICKUP_OCTETS}}}
+{chr(10).join("S: " + line for line in PICKUP_MESSAGE)}
+S:  FLAGS (\\Seen))
+S: a4 OK FETCH completed
+C: a5 LOGOUT
+S: * BYE imap.example.com IMAP server logging out
+S: a5 OK LOGOUT completed
+"""
+
+PICKUP_POP3 = f"""
+S: +OK imap.example.com POP3 server ready
+C: USER alice
+S: +OK send your password
+C: PASS sesame
+S: -ERR [AUTH] invalid user name or password
+C: USER alice
+S: +OK send your password
+C: PASS wonderland
+S: +OK logged in as alice, 1 message ({PICKUP_OCTETS} octets)
+C: LIST
+S: +OK 1 message
+S: 1 {PICKUP_OCTETS}
+S: .
+C: RETR 1
+S: +OK {PICKUP_OCTETS} octets
+{chr(10).join("S: " + ("." + line if line.startswith(".") else line) for line in PICKUP_MESSAGE)}
+S: .
+C: DELE 1
+S: +OK message 1 marked for deletion
+C: QUIT
+S: +OK imap.example.com POP3 server signing off (1 deleted, 0 left)
+"""
+
+
+def pickup_session(t0: float, kind: type[DialogLine], client: str, sid: str, port: int,
+                   script: str) -> list[TraceEvent]:
+    """A POP3 or IMAP session between ``client`` and imap.example.com, 10 ms a line."""
+    lines = [kind(t0 + i * STEP, "imap.example.com", client, sid, raw[0], raw[3:])
+             for i, raw in enumerate(script.strip("\n").splitlines())]
+    return [SessionOpened(t0, "imap.example.com", client, sid, port), *lines,
+            SessionClosed(lines[-1].t, "imap.example.com", client, sid)]
+
+
+def pickup() -> Trace:
+    """m4 from bob@example.com to alice@example.com, delivered at t=0.6; read at t=30 by
+    alice-phone (IMAP, s2: kept, flagged \\Seen) and at t=60 by alice-laptop (POP3, s3:
+    downloaded, then deleted at QUIT)."""
+    rcpt = ("alice@example.com",)
+    imap = pickup_session(30.0, ImapLine, "alice-phone", "s2", 143, PICKUP_IMAP)
+    pop = pickup_session(60.0, Pop3Line, "alice-laptop", "s3", 110, PICKUP_POP3)
+    fetch_imap = next(e.t for e in imap if isinstance(e, DialogLine) and "a4 OK" in e.line)
+    retr = [e.t for e in pop if isinstance(e, DialogLine) and e.line == "."][-1]
+    ev: list[TraceEvent] = [
+        PICKUP_NET,
+        Injected(0.0, "bob-pc", "m4", "bob@example.com", rcpt, "Minutes"),
+        MessageAccepted(0.1, "msa.example.com", "m4", "bob-pc", "s0", "bob@example.com",
+                        rcpt, "F06"),
+        Queued(0.1, "msa.example.com", "m4", rcpt),
+        Relayed(0.1, "bob-pc", "m4", rcpt, "msa.example.com"),
+        MessageAccepted(0.5, "mda.example.com", "m4", "msa.example.com", "s1",
+                        "bob@example.com", rcpt, "G07"),
+        Relayed(0.5, "msa.example.com", "m4", rcpt, "mda.example.com"),
+        Delivered(0.6, "mda.example.com", "m4", "alice@example.com", "alice"),
+        *imap,
+        Flagged(fetch_imap, "imap.example.com", "m4", "alice-phone", "IMAP", "alice",
+                ("\\Seen",)),
+        Fetched(fetch_imap, "imap.example.com", "m4", "alice-phone", "IMAP", "alice", "alice"),
+        *pop,
+        Fetched(retr, "imap.example.com", "m4", "alice-laptop", "POP3", "alice", "alice"),
+        Removed(pop[-1].t, "imap.example.com", "m4", "alice-laptop", "POP3", "alice"),
     ]
     return build(ev)
 

@@ -18,6 +18,12 @@ three groups:
      (or its acceptance) until the last recipient left (relayed, delivered,
      bounced) or the run ended with it still there.
 
+   After delivery comes the pull hop, which is no store and forward: a **read**
+   (:class:`Read`), a user agent downloading the message from its mailbox server
+   with POP3 or IMAP (:class:`~smtpsim.trace.Fetched`). The message stays in the
+   mailbox, for other devices too, unless that session removes it
+   (:class:`~smtpsim.trace.Removed`).
+
 2. **The world at one moment** (what a Stepper shows at step ``index``): pure
    functions of ``(events, index)``, where ``events[index]`` is "now" and an event
    has happened when its position is ``<= index``. Queue rules: a message enters
@@ -68,6 +74,7 @@ __all__ = [
     "Failure",
     "LiveConservation",
     "Outcome",
+    "Read",
     "Stay",
     "Transfer",
     "Waiting",
@@ -86,6 +93,7 @@ __all__ = [
     "network_of",
     "queue_stays",
     "queues_at",
+    "reads",
     "require_message",
     "session_at",
     "session_lines",
@@ -317,6 +325,41 @@ def queue_stays(trace: Iterable[TraceEvent], msg: str | None = None) -> list[Sta
         if not stay.done:
             stay.end = max(stay.end, t_end)
     return list(stays.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """The pull hop: user agent ``reader`` downloaded the message from the mailbox
+    server ``server`` with ``protocol`` (first at ``t``), out of the mailbox node
+    ``mailbox`` (``""`` if the trace does not say). ``removed`` is when that same
+    reader's session took it out of the mailbox (POP3 ``QUIT``, IMAP ``EXPUNGE``),
+    or None if it was left there for other devices to read."""
+
+    t: float
+    server: str
+    mailbox: str
+    reader: str
+    protocol: str
+    user: str
+    removed: float | None = None
+
+
+def reads(trace: Iterable[TraceEvent], msg: str) -> list[Read]:
+    """Who read ``msg`` after its delivery, one :class:`Read` per (reader, protocol,
+    mailbox), in the order of their first download (a phone that checks every 30
+    seconds downloads a message only once, but a second fetch would not count twice)."""
+    found: dict[tuple[str, str, str, str], Read] = {}
+    for e in trace:
+        if isinstance(e, Fetched) and e.msg == msg:
+            found.setdefault((e.node, e.mailbox, e.peer, e.protocol),
+                             Read(e.t, e.node, e.mailbox, e.peer, e.protocol, e.user))
+        elif isinstance(e, Removed) and e.msg == msg:
+            for key, r in found.items():
+                if (r.server, r.reader, r.protocol, r.user) == (e.node, e.peer, e.protocol,
+                                                                e.user) and r.removed is None:
+                    found[key] = Read(r.t, r.server, r.mailbox, r.reader, r.protocol, r.user,
+                                      e.t)
+    return list(found.values())
 
 
 def injections(trace: Iterable[TraceEvent], msg: str) -> list[Injected]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..trace import Bounced, DialogLine, TraceEvent
-from ..trace.queries import failures, queue_stays, require_message, transfers
+from ..trace.queries import failures, queue_stays, reads, require_message, transfers
 from ._units import fmt_duration, fmt_time
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ __all__ = ["path_text", "queue_text", "received_text", "sequence_text"]
 
 
 def path_text(trace: Iterable[TraceEvent], msg: str) -> str:
-    """The hops of ``msg``, one line each, with failed tries and bounces in time order.
+    """The hops of ``msg``, one line each, with failed tries and bounces in time order,
+    and after its delivery the pull hop: each user agent that read it (POP3 or IMAP),
+    and when a session removed it from the mailbox.
 
     Raises:
         ValueError: ``msg`` is not in the trace.
@@ -38,9 +40,19 @@ def path_text(trace: Iterable[TraceEvent], msg: str) -> str:
     for b in (e for e in events if isinstance(e, Bounced) and e.msg == msg):
         dsn = f", DSN {b.dsn} sent back" if b.dsn else ""
         lines.append((b.t, f"   X  bounced at {b.node} for {b.recipient}: {b.reply}{dsn}"))
+    for r in reads(events, msg):
+        box = f" (from {r.mailbox})" if r.mailbox else ""
+        lines.append((r.t, f"   >  {r.server} -> {r.reader}: read via {r.protocol}{box}"))
+        if r.removed is not None:
+            lines.append((r.removed, f"   -  removed from {r.server} by {r.reader} "
+                                     f"({_REMOVES.get(r.protocol, r.protocol)})"))
     lines.sort(key=lambda x: x[0])
     body = [f"{fmt_time(t):>14}  {text}" for t, text in lines]
     return "\n".join([f"path of {msg}:", *body]) + "\n"
+
+
+#: The command that takes a message out of the mailbox, by protocol.
+_REMOVES = {"POP3": "POP3 QUIT", "IMAP": "IMAP EXPUNGE"}
 
 
 def queue_text(trace: Iterable[TraceEvent]) -> str:
