@@ -337,7 +337,7 @@ S: +OK send your password
 C: PASS wonderland
 S: +OK logged in as alice, 1 message ({PICKUP_OCTETS} octets)
 C: LIST
-S: +OK 1 message
+S: +OK 1 message ({PICKUP_OCTETS} octets)
 S: 1 {PICKUP_OCTETS}
 S: .
 C: RETR 1

@@ -12,7 +12,7 @@ the same trace always gives the same image, byte for byte.
 :func:`layout`         the node positions it uses (for widgets)
 :func:`network_graph`  the network as a networkx graph (for your own analysis)
 :func:`message_path`   one message's numbered hops, waits, failures, bounces
-:func:`sequence_diagram`  one SMTP session, line by line
+:func:`sequence_diagram`  one SMTP, POP3 or IMAP session, line by line
 :func:`queue_timeline` how long every message waited in every queue
 :func:`received_chain` the path read back from the Received headers
 :func:`topology_svg`   the network as SVG markup, for the Stepper (no matplotlib)
