@@ -59,3 +59,10 @@ def test_a_refused_connection_and_a_dns_question():
 def test_a_step_with_nothing_on_the_wire():
     stepper = stepper_at("classic", lambda e: e.kind == "delivered")
     assert "nothing on the wire at this step" in stepper._layers.value
+
+
+def test_the_static_export_has_the_packet_when_the_pane_is_open():
+    stepper = stepper_at("mx-failover", lambda e: isinstance(e, DnsQuery))
+    assert "network: IPv4" in text(stepper._repr_html_())
+    stepper._show_layers.value = False
+    assert "network: IPv4" not in text(stepper._repr_html_())

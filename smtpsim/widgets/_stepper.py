@@ -351,6 +351,7 @@ class Stepper:
         return (f'{_html.CSS}<div class="smtpsim-stepper-static"><p><b>Stepper, step '
                 f"{self.index + 1} of {len(self._positions)}</b>: {head}</p>"
                 f"{_html.transcript_html(events, p, session, window=10_000)}"
+                f"{_html.layers_html(self.packet) if self._show_layers.value else ''}"
                 f"{_html.queues_html(events, p, self.msg)}</div>")
 
     def __repr__(self) -> str:
