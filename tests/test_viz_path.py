@@ -5,7 +5,16 @@ from __future__ import annotations
 import matplotlib
 import pytest
 from matplotlib.colors import to_hex
-from viz_fixtures import bounce, by_gid, classic, png_bytes, relay4, save_artifact, texts
+from viz_fixtures import (
+    bounce,
+    by_gid,
+    classic,
+    pickup,
+    png_bytes,
+    relay4,
+    save_artifact,
+    texts,
+)
 
 from smtpsim.trace.queries import transfers
 from smtpsim.viz import message_path, palette
@@ -126,3 +135,83 @@ def test_the_legend_names_what_happened() -> None:
     assert not any(t.startswith("connection refused") for t in grey)
     bounced = texts(message_path(load("unknown-user").run().trace, "m1"))
     assert any(t.startswith("bounce: a DSN") for t in bounced)
+
+
+# ------------------------------------------------------------------ the pull hop
+
+
+def test_the_journey_ends_with_each_device_that_read_the_message() -> None:
+    fig = message_path(pickup(), "m4")
+    arrows = by_gid(fig, "read:")
+    assert set(arrows) == {"read:alice--imap.example.com", "read:alice-phone",
+                           "read:alice-laptop"}  # mailbox -> server -> each device
+    for a in arrows.values():
+        assert to_hex(a.get_edgecolor()) == to_hex(palette.READ)
+    notes = {g: t.get_text() for g, t in by_gid(fig, "readnote:").items()}
+    assert notes == {"readnote:alice-phone": "read via IMAP, t=30 s",
+                     "readnote:alice-laptop": "read via POP3, t=1 min\nthen deleted at QUIT"}
+    assert "read by a user agent (POP3 or IMAP)" in texts(fig)
+    assert set(by_gid(fig, "delivered:")) == {"delivered:alice"}  # delivery still marked
+    save_artifact(fig, "path_pickup")
+    plain = message_path(relay4(), "m2")  # no pull half: nothing of the kind
+    assert not by_gid(plain, "read") and "read by a user agent (POP3 or IMAP)" not in texts(
+        plain)
+
+
+def test_read_arrows_go_from_the_mailbox_through_its_server_to_the_device() -> None:
+    from smtpsim.viz import layout
+
+    pos = layout(pickup())
+    arrows = by_gid(message_path(pickup(), "m4"), "read:")
+    legs = {"read:alice--imap.example.com": ("alice", "imap.example.com"),
+            "read:alice-phone": ("imap.example.com", "alice-phone"),
+            "read:alice-laptop": ("imap.example.com", "alice-laptop")}
+    for gid, (src, dst) in legs.items():
+        vertices = arrows[gid].get_path().vertices  # the arrow as drawn, head included
+        for node in (src, dst):  # it starts and ends just beside the two nodes' markers
+            x, y = pos[node]
+            assert min(((vx - x) ** 2 + (vy - y) ** 2) ** 0.5 for vx, vy in vertices) < 0.3
+        far = [n for n in pos if n not in (src, dst)]
+        for node in far:  # and comes near no other node
+            x, y = pos[node]
+            assert min(((vx - x) ** 2 + (vy - y) ** 2) ** 0.5 for vx, vy in vertices) > 0.3
+
+
+def _extents(fig):  # type: ignore[no-untyped-def]
+    """Every visible text in the picture with its extent on the canvas, and the canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    found = [(t.get_gid() or "", t.get_text(), t.get_window_extent(renderer))
+             for t in fig.axes[0].findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.axes is not None]
+    return found, fig.bbox
+
+
+@pytest.mark.parametrize(("name", "msg"), [("pop-vs-imap", "m1"), ("pop-vs-imap", "m2"),
+                                           ("classic", "m1"), ("pickup", "m4")])
+def test_read_notes_sit_level_with_their_device_on_no_other_text(name: str, msg: str) -> None:
+    from smtpsim.scenarios import load
+    from smtpsim.trace.queries import reads
+    from smtpsim.viz import layout
+
+    trace = pickup() if name == "pickup" else load(name).run().trace
+    fig = message_path(trace, msg)
+    found, canvas = _extents(fig)
+    notes = [(g, text, box) for g, text, box in found if g.startswith("readnote:")]
+    assert len(notes) == len({r.reader for r in reads(trace, msg)}) > 0
+    pos = layout(trace)
+    server = pos[reads(trace, msg)[0].server]
+    for gid, text, box in notes:
+        reader = pos[gid.removeprefix("readnote:")]
+        x, y = fig.axes[0].texts[[t.get_gid() for t in fig.axes[0].texts].index(gid)
+                                 ].get_position()
+        assert y == reader[1] and (x < reader[0]) == (server[0] > reader[0])  # far side
+        assert canvas.x0 <= box.x0 and box.x1 <= canvas.x1, f"{text!r} is cut off"
+        for other_gid, other, obox in found:
+            if other_gid != gid:
+                assert not box.overlaps(obox), f"{name} {msg}: {text!r} covers {other!r}"
+    save_artifact(fig, f"path_reads_{name}_{msg}")

@@ -11,6 +11,11 @@ arrow in the colour of its reply class (4xx orange: it stays queued and is retri
 picture. Every mark sits *beside* the names (the cross at the bend, the tick and the
 envelope right of the node's marker, the names below it), never on one; the legend
 names only what happened to this message: a refused connection, a 4xx, a bounce.
+
+The journey ends with the pull hop, when a user agent read the message: a near-black
+arrow from the mailbox to its mailbox server, and one from there to each device that
+downloaded it, labelled with the protocol and the time ("read via IMAP, t=10 s"), and
+"then deleted" where that session took it out of the mailbox (POP3's QUIT).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from ..trace import Bounced, SessionOpened, TraceEvent
 from ..trace.queries import (
@@ -26,13 +32,14 @@ from ..trace.queries import (
     injections,
     network,
     queue_stays,
+    reads,
     require_message,
     transfers,
 )
-from ._shapes import arrow, curve
+from ._shapes import arrow, curve, s_curve
 from ._topology import _layout, draw_envelope, draw_network, fit_axes, network_figure
 from ._units import fmt_duration, fmt_time
-from .palette import BOUNCE, CLIENT, DEFERRAL, DELIVERY, FONT
+from .palette import BOUNCE, CLIENT, DEFERRAL, DELIVERY, FONT, READ
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -89,10 +96,12 @@ def message_path(trace: Iterable[TraceEvent], msg: str) -> Figure:
                 fontweight="bold", color="white", zorder=8, gid=f"hopnum:{numbers[0]}",
                 bbox={"boxstyle": "circle,pad=0.25" if len(numbers) == 1 else
                       "round,pad=0.3", "fc": colour, "ec": "white", "lw": 2})
-    _draw_failures(ax, events, msg, pos)
+    read = _draw_reads(ax, events, msg, pos)
+    _draw_failures(ax, events, msg, pos, bool(read))
     _draw_stays(ax, events, msg, pos)
     _draw_outcomes(ax, events, msg, pos)
     fit_axes(ax, net)
+    _make_room(ax, read)
     inj = injections(events, msg)
     head = f"{inj[0].sender} \u2192 {', '.join(inj[0].recipients)}" if inj else ""
     ax.set_title(f"Path of message {msg}" + (f": {head}" if head else ""), fontsize=FONT["title"])
@@ -106,8 +115,71 @@ def _why(reply: str) -> str:
     return code if code[:1].isdigit() else reply.rsplit(": ", 1)[-1]
 
 
+#: What the session that took the message out of the mailbox did, by protocol.
+_REMOVES = {"POP3": "then deleted at QUIT", "IMAP": "then expunged"}
+
+
+def _draw_reads(ax: Axes, events: list[TraceEvent], msg: str,
+                pos: dict[str, tuple[float, float]]) -> list[Text]:
+    """The pull hop: an arrow from each mailbox read to its mailbox server, and one from
+    the server to each user agent that downloaded the message, with a note beside the
+    device saying how and when (and whether that took it off the server). The arrows
+    leave and arrive sideways (never over a name, which is under its node); the note
+    is level with the device, on the side away from the server, where no arrow comes
+    in (above or below it, it would sit between two devices stacked in a column).
+    Returns the notes (the axes are widened to hold them)."""
+    notes: list[Text] = []
+    legs: set[tuple[str, str]] = set()
+    for r in reads(events, msg):
+        if r.server not in pos or r.reader not in pos:
+            continue
+        if r.mailbox in pos and (r.mailbox, r.server) not in legs:
+            legs.add((r.mailbox, r.server))
+            arrow(ax, s_curve(pos[r.mailbox], pos[r.server]), READ,
+                  gid=f"read:{r.mailbox}--{r.server}")
+        a, b = pos[r.server], pos[r.reader]
+        arrow(ax, s_curve(a, b), READ, gid=f"read:{r.reader}")
+        note = f"read via {r.protocol}, {fmt_time(r.t)}"
+        if r.removed is not None:
+            note += "\n" + _REMOVES.get(r.protocol, "then removed")
+        left = a[0] >= b[0]
+        notes.append(ax.text(
+            b[0] - 0.22 if left else b[0] + 0.22, b[1], note, ha="right" if left else "left",
+            va="center", fontsize=FONT["small"], color=READ, zorder=9, linespacing=1.15,
+            gid=f"readnote:{r.reader}",
+            bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": READ}))
+    return notes
+
+
+def _make_room(ax: Axes, notes: list[Text]) -> None:
+    """Widen the axes' x range so the notes beside the devices fit in it: the figure
+    keeps its size, so the network gets a little narrower instead."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+
+    if not notes:
+        return
+    fig = ax.get_figure()
+    assert isinstance(fig, Figure)
+    width = fig.get_figwidth() - 0.3  # the axes' width in inches, about: no ticks, no labels
+    measure = RendererAgg(10, 10, 72)  # type: ignore[no-untyped-call]  # 72 dpi: pt = px
+    x0, x1 = ax.get_xlim()
+    for note in notes:
+        font, pad = note.get_fontproperties(), 2 * 0.25 * float(note.get_fontsize()) + 4
+        points = max(measure.get_text_width_height_descent(  # type: ignore[no-untyped-call]
+            line, font, ismath=False)[0] for line in note.get_text().split("\n"))
+        inches = (points + pad) / 72
+        anchor = note.get_position()[0]
+        # A span S with the note inside: the note takes inches / width of it.
+        if note.get_horizontalalignment() == "right":
+            x0 = min(x0, x1 - (x1 - anchor) / (1 - inches / width))
+        else:
+            x1 = max(x1, x0 + (anchor - x0) / (1 - inches / width))
+    ax.set_xlim(x0, x1)
+
+
 def _draw_failures(ax: Axes, events: list[TraceEvent], msg: str,
-                   pos: dict[str, tuple[float, float]]) -> None:
+                   pos: dict[str, tuple[float, float]], read: bool = False) -> None:
     """Failed tries: one dashed arrow per (from, to) ending in a cross, keyed by letters
     (A, B, ...) at the arrow's bend; the letters are explained in a list beside the
     picture, so no label ever sits on a node, a name or another label."""
@@ -145,6 +217,8 @@ def _draw_failures(ax: Axes, events: list[TraceEvent], msg: str,
         ax.text(mx, my, "\u2717 " + " ".join(keys), fontsize=FONT["small"], color="white",
                 ha="center", va="center", fontweight="bold", zorder=10, gid=f"key:{','.join(keys)}",
                 bbox={"boxstyle": "round,pad=0.2", "fc": colour, "ec": "white", "lw": 1.5})
+    if read:
+        happened.add("read")
     _legend(ax, handles, labels, gids, happened)
 
 
@@ -172,13 +246,21 @@ def _draw_stays(ax: Axes, events: list[TraceEvent], msg: str,
     for stay in queue_stays(events, msg):
         if stay.node not in pos or (stay.done and stay.duration < 1.0):
             continue
-        x, y = pos[stay.node]
         word = "queued" if stay.done else "still queued"
-        crowded = any(abs(ox - x) < 0.5 and 0 < oy - y < 1.2 for ox, oy in pos.values())
-        ax.text(x, y - 0.62 if crowded else y + 0.36, f"{word} {fmt_duration(stay.duration)}",
-                ha="center", va="top" if crowded else "bottom",
-                fontsize=FONT["small"], color=CLIENT, zorder=9, gid=f"stay:{stay.node}",
-                bbox={"boxstyle": "round,pad=0.25", "fc": "#FFF7D6", "ec": "#C9A227"})
+        _note(ax, pos, stay.node, f"{word} {fmt_duration(stay.duration)}", colour=CLIENT,
+              fc="#FFF7D6", ec="#C9A227", gid=f"stay:{stay.node}")
+
+
+def _note(ax: Axes, pos: dict[str, tuple[float, float]], node: str, text: str, *,
+          colour: str, fc: str, gid: str, ec: str | None = None) -> None:
+    """A note about ``node`` above its marker, or below its name if another node sits
+    right above (the names are under the markers, so a note there would cover one)."""
+    x, y = pos[node]
+    crowded = any(abs(ox - x) < 0.5 and 0 < oy - y < 1.2 for ox, oy in pos.values())
+    ax.text(x, y - 0.62 if crowded else y + 0.36, text,
+            ha="center", va="top" if crowded else "bottom",
+            fontsize=FONT["small"], color=colour, zorder=9, gid=gid,
+            bbox={"boxstyle": "round,pad=0.25", "fc": fc, "ec": ec or colour})
 
 
 def _draw_outcomes(ax: Axes, events: list[TraceEvent], msg: str,
@@ -206,6 +288,9 @@ def _legend(ax: Axes, failed: list[Line2D], notes: list[str], gids: list[str],
     ]
     handles += [Line2D([], [], color=colour, lw=3.5, ls="--", label=label)
                 for kind, (label, colour) in _FAILED_LABELS.items() if kind in happened]
+    if "read" in happened:
+        handles.append(Line2D([], [], color=READ, lw=3.5,
+                              label="read by a user agent (POP3 or IMAP)"))
     labels = [h.get_label() for h in handles]
     if failed:  # two columns, filled top to bottom: colours, then the failed tries
         rows = max(len(handles), len(failed))

@@ -10,7 +10,7 @@ from matplotlib.path import Path
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["arrow", "curve"]
+__all__ = ["arrow", "curve", "s_curve"]
 
 Point = tuple[float, float]
 
@@ -31,6 +31,20 @@ def curve(a: Point, b: Point, bend: float, trim: float = 0.2) -> tuple[Path, Poi
     end = (xb + 2 * t * (cx - xb), yb + 2 * t * (cy - yb))
     mid = (0.25 * start[0] + 0.5 * cx + 0.25 * end[0], 0.25 * start[1] + 0.5 * cy + 0.25 * end[1])
     return Path([start, (cx, cy), end], [Path.MOVETO, Path.CURVE3, Path.CURVE3]), mid
+
+
+def s_curve(a: Point, b: Point, trim: float = 0.2) -> Path:
+    """A curve that leaves ``a`` and reaches ``b`` sideways (level, as an S), so it never
+    runs over the names under the two nodes; the ends are pulled in by ``trim``. Two
+    nodes in one column get :func:`curve` instead."""
+    (xa, ya), (xb, yb) = a, b
+    if xa == xb:
+        return curve(a, b, 0.18, trim)[0]
+    side = 1.0 if xb > xa else -1.0
+    start, end = (xa + side * trim, ya), (xb - side * trim, yb)
+    mx = (start[0] + end[0]) / 2
+    return Path([start, (mx, ya), (mx, yb), end],
+                [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4])
 
 
 def arrow(ax: Axes, path: Path, colour: str, *, dashed: bool = False, gid: str = "",

@@ -27,6 +27,7 @@ __all__ = [
     "KIND_STYLES",
     "MONO",
     "MUTED",
+    "READ",
     "REPLY_COLOURS",
     "REPLY_LABELS",
     "RETRY",
@@ -62,6 +63,9 @@ DELIVERY = REPLY_COLOURS[2]
 DEFERRAL = REPLY_COLOURS[4]
 BOUNCE = REPLY_COLOURS[5]
 RETRY = REPLY_COLOURS[3]
+#: The pull hop on a message's path, a user agent reading its mailbox with POP3 or IMAP:
+#: the client's near-black, since a client does it, and unlike every reply class.
+READ = CLIENT
 
 #: Font sizes (points) that stay readable on a projector.
 FONT = {"title": 20, "label": 15, "text": 14, "small": 12, "legend": 13}
